@@ -1,0 +1,92 @@
+/**
+ * ttlog: a time-travel logger for Deno, Bun, Node and edge runtimes.
+ *
+ * Every event at or above the record level is encoded as a compact binary
+ * record into an in-memory ring (the flight recorder); events at or above
+ * their target's emit level are decoded, formatted and written to sinks off
+ * the hot path.
+ *
+ * @example Log, flush, read the counters
+ * ```ts
+ * import { createLogger, memorySink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ *
+ * const sink = memorySink();
+ * const log = createLogger({
+ *   service: "checkout",
+ *   level: "info",
+ *   record: "debug",
+ *   directives: "info,db=debug",
+ *   sinks: [sink],
+ *   redact: ["password"],
+ * });
+ * const user = "ada";
+ * log.info`user ${user} logged in`;
+ * log.warn("slow query", { ms: 812, table: "orders" });
+ * const db = log.child("db", { pool: "main" });
+ * db.debug`query took ${12}ms`;
+ * await log.flush();
+ * assert.deepEqual(sink.records.map((r) => r.msg), [
+ *   "user ada logged in",
+ *   "slow query",
+ *   "query took 12ms",
+ * ]);
+ * assert.deepEqual(sink.records[2].fields, { pool: "main" });
+ * assert.equal(log.metrics().emitted, 3);
+ * await log.close();
+ * ```
+ *
+ * @module
+ */
+
+export {
+  createLogger,
+  type Fields,
+  type Logger,
+  type LoggerOptions,
+  type LogMethod,
+  type RingOptions,
+} from "./src/logger.ts";
+export {
+  Level,
+  LEVEL_NAMES,
+  type LevelName,
+  levelName,
+  type LevelValue,
+  parseLevel,
+  type ThresholdName,
+  TtlogConfigError,
+} from "./src/level.ts";
+export {
+  type Directives,
+  isValidTarget,
+  levelFor,
+  minLevel,
+  parseDirectives,
+  type TargetDirective,
+} from "./src/directives.ts";
+export type { Metrics } from "./src/metrics.ts";
+export type { EncodeLimits } from "./src/record/encode.ts";
+export type { OverflowPolicy } from "./src/ring/ring.ts";
+export { TtlogFormatError } from "./src/record/decode.ts";
+export {
+  type FieldValues,
+  LoggedError,
+  type LogRecord,
+  Marker,
+  type MarkerKind,
+} from "./src/record/values.ts";
+export type { Formatter, Sink } from "./src/sinks/sink.ts";
+export {
+  type MemorySink,
+  memorySink,
+  type MemorySinkOptions,
+} from "./src/sinks/memory.ts";
+export { consoleSink, type ConsoleSinkOptions } from "./src/sinks/console.ts";
+export { textFormatter, type TextFormatterOptions } from "./src/format/text.ts";
+export {
+  ndjsonFormatter,
+  type NdjsonFormatterOptions,
+} from "./src/format/ndjson.ts";
+export { detectRuntime, runtime } from "./src/runtime/mod.ts";
+export type { Runtime, RuntimeName, StdStream } from "./src/runtime/runtime.ts";

@@ -1,0 +1,347 @@
+/**
+ * The drain: one loop that reads committed records from every producer ring,
+ * decodes them, applies the emit filter, accounts for every loss, and hands
+ * batches to the sinks. The same code runs on the caller's thread (inline
+ * host) and, later, in a worker.
+ *
+ * @module
+ */
+
+import type { LevelValue } from "../level.ts";
+import {
+  type DictionaryMemory,
+  DictionaryReader,
+} from "../record/dictionary.ts";
+import { decodeEvent, ValueReader } from "../record/decode.ts";
+import type { LogRecord } from "../record/values.ts";
+import {
+  alignedLength,
+  CTL_COMMIT,
+  CTL_DROPPED,
+  CTL_READ,
+  CTL_TAIL,
+  KIND_EVENT,
+  KIND_PAD,
+  type RingMemory,
+} from "../ring/ring.ts";
+import type { Sink } from "../sinks/sink.ts";
+
+/** Records read from one ring per pass, at most (keeps each pass short). */
+const BATCH_RECORDS = 4096;
+
+/** Per-sink delivery counters. */
+export interface SinkMetrics {
+  /** Records handed to the sink. */
+  written: number;
+  /** Writes that threw or rejected. */
+  errors: number;
+}
+
+/** Reports a problem of ttlog itself (a failing sink, a corrupt record) to the user. */
+export type Reporter = (message: string) => void;
+
+/** What the drain needs to know about one producer. */
+export interface ProducerSource {
+  /** The producer's ring. */
+  readonly ring: RingMemory;
+  /** The producer's dictionary. */
+  readonly dictionary: DictionaryMemory;
+}
+
+class Source {
+  readonly ring: RingMemory;
+  readonly reader: ValueReader;
+  read = 0;
+  expectedSeq = 0;
+  droppedSeen = 0;
+
+  constructor(source: ProducerSource) {
+    this.ring = source.ring;
+    this.reader = new ValueReader(new DictionaryReader(source.dictionary));
+  }
+}
+
+interface SinkState {
+  readonly sink: Sink;
+  readonly metrics: SinkMetrics;
+  pending: Set<Promise<void>>;
+  lastReport: number;
+}
+
+/** The drain's counters. */
+export interface DrainCounters {
+  /** Events delivered to the sinks. */
+  emitted: number;
+  /** Events recorded but below their target's emit level. */
+  filtered: number;
+  /** Events overwritten (or torn) before the drain read them. */
+  lost: number;
+  /** Events that dropped under the `drop` or `block` policy, as the drain has seen them. */
+  droppedSeen: number;
+  /** "lost N events" records written. */
+  lossRecords: number;
+}
+
+/** Reads rings, filters, accounts, delivers. */
+export class Drain {
+  readonly counters: DrainCounters = {
+    emitted: 0,
+    filtered: 0,
+    lost: 0,
+    droppedSeen: 0,
+    lossRecords: 0,
+  };
+  #sources: Source[] = [];
+  #sinks: SinkState[];
+  #service: string;
+  #emitLevel: (target: string) => LevelValue;
+  #report: Reporter;
+  #emitCache = new Map<string, LevelValue>();
+
+  constructor(options: {
+    service: string;
+    sinks: readonly Sink[];
+    emitLevel: (target: string) => LevelValue;
+    report: Reporter;
+  }) {
+    this.#service = options.service;
+    this.#emitLevel = options.emitLevel;
+    this.#report = options.report;
+    this.#sinks = options.sinks.map((sink) => ({
+      sink,
+      metrics: { written: 0, errors: 0 },
+      pending: new Set(),
+      lastReport: -Infinity,
+    }));
+  }
+
+  /** Registers a producer's ring and dictionary. */
+  add(source: ProducerSource): void {
+    this.#sources.push(new Source(source));
+  }
+
+  /** Per-sink counters, by position in the sinks list. */
+  sinkMetrics(): { name: string; written: number; errors: number }[] {
+    return this.#sinks.map((s) => ({ name: s.sink.name, ...s.metrics }));
+  }
+
+  /** Whether any ring has committed records not yet read. */
+  hasPending(): boolean {
+    for (const source of this.#sources) {
+      if (Atomics.load(source.ring.ctl, CTL_COMMIT) !== source.read) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * One pass: reads up to a batch from every ring and delivers it.
+   * Returns the number of records read (0: nothing was pending).
+   */
+  pump(): number {
+    const batch: LogRecord[] = [];
+    let read = 0;
+    for (const source of this.#sources) read += this.#readSource(source, batch);
+    if (batch.length > 0) this.#deliver(batch);
+    return read;
+  }
+
+  #readSource(source: Source, batch: LogRecord[]): number {
+    const { ctl, u8, i32, mask } = source.ring;
+    const commit = Atomics.load(ctl, CTL_COMMIT);
+    let read = source.read;
+    const tail = Atomics.load(ctl, CTL_TAIL);
+    if (((tail - read) | 0) > 0) read = tail;
+    const first = batch.length;
+    const begin = read;
+    let count = 0;
+    let corrupt = false;
+    while (read !== commit && count < BATCH_RECORDS) {
+      const index = read & mask;
+      const word = i32[index >> 2];
+      const kind = word >>> 24;
+      const length = alignedLength(word & 0xffffff);
+      if (
+        (kind !== KIND_EVENT && kind !== KIND_PAD) || length === 0 ||
+        length > ((commit - read) | 0)
+      ) {
+        corrupt = true;
+        break;
+      }
+      if (kind === KIND_EVENT) {
+        try {
+          batch.push(
+            decodeEvent(
+              source.reader,
+              u8,
+              index,
+              index + (word & 0xffffff),
+              this.#service,
+            ),
+          );
+        } catch {
+          corrupt = true;
+          break;
+        }
+        count++;
+      }
+      read = (read + length) | 0;
+    }
+    // Anything that began before the tail as it is now may have been
+    // overwritten while it was read: drop the pass and restart at the tail.
+    const tailAfter = Atomics.load(ctl, CTL_TAIL);
+    if (((tailAfter - begin) | 0) > 0) {
+      batch.length = first;
+      source.read = tailAfter;
+      Atomics.store(ctl, CTL_READ, tailAfter);
+      return this.#readSource(source, batch);
+    }
+    if (corrupt) {
+      this.#report(
+        `ttlog: a record in the ring could not be decoded; skipping to the newest record`,
+      );
+      batch.length = first;
+      read = commit;
+    }
+    this.#account(source, batch, first);
+    source.read = read;
+    Atomics.store(ctl, CTL_READ, read);
+    return count;
+  }
+
+  /** Counts losses (sequence gaps, drops), filters below emit level, in place. */
+  #account(source: Source, batch: LogRecord[], first: number): void {
+    let lost = 0;
+    let kept = first;
+    for (let i = first; i < batch.length; i++) {
+      const record = batch[i];
+      const gap = (record.seq - source.expectedSeq) | 0;
+      if (gap > 0) lost += gap;
+      source.expectedSeq = (record.seq + 1) | 0;
+      if (this.#emitLevelOf(record.target) <= levelValue(record.level)) {
+        batch[kept++] = record;
+      } else this.counters.filtered++;
+    }
+    batch.length = kept;
+    const dropped = Atomics.load(source.ring.ctl, CTL_DROPPED);
+    const newlyDropped = (dropped - source.droppedSeen) | 0;
+    source.droppedSeen = dropped;
+    this.counters.droppedSeen += newlyDropped;
+    if (lost > 0) {
+      this.counters.lost += lost;
+      batch.splice(
+        first,
+        0,
+        this.#lossRecord(lost, "overwritten before the drain read them"),
+      );
+    }
+    if (newlyDropped > 0) {
+      batch.push(this.#lossRecord(newlyDropped, "dropped: the ring was full"));
+    }
+  }
+
+  #lossRecord(count: number, reason: string): LogRecord {
+    this.counters.lossRecords++;
+    return {
+      time: Date.now(),
+      level: "warn",
+      target: "ttlog",
+      msg: `lost ${count} events`,
+      fields: { lost: count, reason },
+      service: this.#service,
+      seq: -1,
+    };
+  }
+
+  #emitLevelOf(target: string): LevelValue {
+    let level = this.#emitCache.get(target);
+    if (level === undefined) {
+      level = this.#emitLevel(target);
+      if (this.#emitCache.size < 10000) this.#emitCache.set(target, level);
+    }
+    return level;
+  }
+
+  #deliver(batch: LogRecord[]): void {
+    let events = 0;
+    for (const record of batch) if (record.seq !== -1) events++;
+    this.counters.emitted += events;
+    for (const state of this.#sinks) {
+      try {
+        const result = state.sink.write(batch);
+        state.metrics.written += batch.length;
+        if (result instanceof Promise) {
+          const tracked: Promise<void> = result.then(
+            () => {
+              state.pending.delete(tracked);
+            },
+            (error) => {
+              state.pending.delete(tracked);
+              this.#sinkFailed(state, error);
+            },
+          );
+          state.pending.add(tracked);
+        }
+      } catch (error) {
+        this.#sinkFailed(state, error);
+      }
+    }
+  }
+
+  #sinkFailed(state: SinkState, error: unknown): void {
+    state.metrics.errors++;
+    const now = Date.now();
+    if (now - state.lastReport < 10_000) return;
+    state.lastReport = now;
+    let text: string;
+    try {
+      text = error instanceof Error
+        ? `${error.name}: ${error.message}`
+        : String(error);
+    } catch {
+      text = "(unprintable error)";
+    }
+    this.#report(
+      `ttlog: sink "${state.sink.name}" failed (${state.metrics.errors} errors so far): ${text}`,
+    );
+  }
+
+  /** Waits for every pending sink write, then flushes every sink. */
+  async settle(): Promise<void> {
+    for (const state of this.#sinks) {
+      while (state.pending.size > 0) await Promise.all([...state.pending]);
+    }
+    await Promise.all(this.#sinks.map(async (state) => {
+      try {
+        await state.sink.flush?.();
+      } catch (error) {
+        this.#sinkFailed(state, error);
+      }
+    }));
+  }
+
+  /** Closes every sink (once each); failures are counted and reported. */
+  async closeSinks(): Promise<void> {
+    await Promise.all(this.#sinks.map(async (state) => {
+      try {
+        await state.sink.close?.();
+      } catch (error) {
+        this.#sinkFailed(state, error);
+      }
+    }));
+  }
+}
+
+const LEVEL_VALUES: Record<string, LevelValue> = {
+  trace: 0,
+  debug: 1,
+  info: 2,
+  warn: 3,
+  error: 4,
+  fatal: 5,
+};
+
+function levelValue(name: string): LevelValue {
+  return LEVEL_VALUES[name] ?? 6;
+}

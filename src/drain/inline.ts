@@ -1,0 +1,92 @@
+/**
+ * The inline host: runs the drain on the caller's thread, scheduled after the
+ * current task, and synchronously on `flush()` or when a `block` ring is full.
+ * Used where there is no worker (edge runtimes) and, until the worker host
+ * lands, everywhere.
+ *
+ * @module
+ */
+
+import type { Recorder } from "../record/encode.ts";
+import { CTL_WAITING } from "../ring/ring.ts";
+import type { Drain } from "./drain.ts";
+
+/** Records delivered per scheduled pass before yielding to other tasks. */
+const PASS_RECORDS = 16384;
+
+/** Hosts a {@link Drain} on the caller's thread. */
+export class InlineHost {
+  #drain: Drain;
+  #recorder: Recorder;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #running = false;
+  #closed = false;
+
+  constructor(drain: Drain, recorder: Recorder) {
+    this.#drain = drain;
+    this.#recorder = recorder;
+    recorder.wake = () => this.#schedule();
+    recorder.waitForSpace = () => this.#drainNow();
+  }
+
+  #schedule(): void {
+    // Cleared until the pass runs: producers skip the wake-up meanwhile.
+    Atomics.store(this.#recorder.ctl, CTL_WAITING, 0);
+    if (this.#timer === undefined && !this.#closed) {
+      this.#timer = setTimeout(() => this.#pass(), 0);
+    }
+  }
+
+  #pass(): void {
+    this.#timer = undefined;
+    let delivered = 0;
+    this.#running = true;
+    try {
+      let n: number;
+      while (delivered < PASS_RECORDS && (n = this.#drain.pump()) > 0) {
+        delivered += n;
+      }
+    } finally {
+      this.#running = false;
+    }
+    if (this.#drain.hasPending()) {
+      this.#timer = setTimeout(() => this.#pass(), 0);
+    } else {
+      Atomics.store(this.#recorder.ctl, CTL_WAITING, 1);
+    }
+  }
+
+  /** Runs the drain now (a full `block` ring); false when already inside it. */
+  #drainNow(): boolean {
+    if (this.#running) return false;
+    this.#running = true;
+    try {
+      this.#drain.pump();
+    } finally {
+      this.#running = false;
+    }
+    return true;
+  }
+
+  /** Delivers everything committed so far, then waits for the sinks. */
+  async flush(): Promise<void> {
+    if (!this.#running) {
+      this.#running = true;
+      try {
+        while (this.#drain.pump() > 0) { /* until the rings are empty */ }
+      } finally {
+        this.#running = false;
+      }
+    }
+    await this.#drain.settle();
+  }
+
+  /** Flushes, stops scheduling and closes the sinks. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.#closed = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#drain.closeSinks();
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Log levels: names, numeric values and parsing.
+ *
+ * Levels are small integers so that the hot path compares numbers, never
+ * strings. `off` is above every level and disables a target.
+ *
+ * @module
+ */
+
+/** The six level names, lowest first. */
+export const LEVEL_NAMES = [
+  "trace",
+  "debug",
+  "info",
+  "warn",
+  "error",
+  "fatal",
+] as const;
+
+/** A level name: `"trace"`, `"debug"`, `"info"`, `"warn"`, `"error"` or `"fatal"`. */
+export type LevelName = typeof LEVEL_NAMES[number];
+
+/** A threshold name: a level name or `"off"` (nothing passes). */
+export type ThresholdName = LevelName | "off";
+
+/** Numeric level values, as stored in records. */
+export const Level = {
+  trace: 0,
+  debug: 1,
+  info: 2,
+  warn: 3,
+  error: 4,
+  fatal: 5,
+  off: 6,
+} as const;
+
+/** A numeric level value (0 trace ... 5 fatal, 6 off). */
+export type LevelValue = typeof Level[ThresholdName];
+
+/** Thrown for a configuration value that ttlog cannot use; the message names it. */
+export class TtlogConfigError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message What was wrong and what to do instead.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "TtlogConfigError";
+  }
+}
+
+/**
+ * Parses a threshold name (case-insensitive, surrounding spaces ignored).
+ *
+ * @param name A level name or `"off"`.
+ * @param what Names the option being parsed, for the error message.
+ * @returns The numeric level.
+ * @throws {TtlogConfigError} When `name` is not a level name.
+ *
+ * @example Parse a level
+ * ```ts
+ * import { parseLevel } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseLevel("WARN"), 3);
+ * ```
+ */
+export function parseLevel(name: unknown, what = "level"): LevelValue {
+  if (typeof name === "string") {
+    const key = name.trim().toLowerCase();
+    if (Object.hasOwn(Level, key)) {
+      return (Level as Record<string, LevelValue>)[key];
+    }
+  }
+  throw new TtlogConfigError(
+    `${what}: unknown level ${
+      typeof name === "string" ? JSON.stringify(name) : String(typeof name)
+    } (expected one of trace, debug, info, warn, error, fatal, off)`,
+  );
+}
+
+/**
+ * The name of a numeric level.
+ *
+ * @param value A numeric level (0-6).
+ * @returns Its name, or `"off"` for 6 and anything out of range.
+ *
+ * @example Name a level
+ * ```ts
+ * import { levelName } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * assert.equal(levelName(2), "info");
+ * ```
+ */
+export function levelName(value: number): ThresholdName {
+  return LEVEL_NAMES[value] ?? "off";
+}

@@ -1,0 +1,714 @@
+/**
+ * The logger API: `createLogger`, level methods, children, flush, metrics,
+ * close.
+ *
+ * @module
+ */
+
+import {
+  type Directives,
+  isValidTarget,
+  levelFor,
+  parseDirectives,
+} from "./directives.ts";
+import { Drain } from "./drain/drain.ts";
+import { InlineHost } from "./drain/inline.ts";
+import {
+  Level,
+  type LevelName,
+  type LevelValue,
+  parseLevel,
+  type ThresholdName,
+  TtlogConfigError,
+} from "./level.ts";
+import type { Metrics } from "./metrics.ts";
+import { allocateDictionary, DictionaryWriter } from "./record/dictionary.ts";
+import {
+  DEFAULT_LIMITS,
+  type EncodeLimits,
+  Recorder,
+  safeString,
+} from "./record/encode.ts";
+import {
+  allocateRing,
+  CTL_WAITING,
+  MAX_RING_BYTES,
+  MIN_RING_BYTES,
+  OVERFLOW_CODES,
+  type OverflowPolicy,
+  ringCapacity,
+} from "./ring/ring.ts";
+import { runtime } from "./runtime/mod.ts";
+import { consoleSink } from "./sinks/console.ts";
+import type { Sink } from "./sinks/sink.ts";
+
+/** Fields: a plain object of values to record beside the message. */
+export type Fields = Record<string, unknown>;
+
+/**
+ * A level method. Three forms:
+ * - a tagged template, one call-site id per template:
+ *   ``log.info`user ${id} logged in` ``;
+ * - a message and fields: `log.info("slow query", { ms: 812 })`;
+ * - fields (or an Error) first, pino-style: `log.error(err, "payment failed")`.
+ *
+ * A log call never throws: values it cannot read are recorded as markers.
+ */
+export interface LogMethod {
+  /** Logs a tagged template; its values are recorded typed and rendered into the message. */
+  (strings: TemplateStringsArray, ...values: unknown[]): void;
+  /** Logs a message and optional fields. */
+  (msg: string, fields?: Fields): void;
+  /** Logs fields or an Error (as `err`) with an optional message. */
+  (fields: Fields | Error, msg?: string): void;
+}
+
+/** A logger: level methods plus children, flushing and metrics. */
+export interface Logger {
+  /** Logs at trace level. */
+  readonly trace: LogMethod;
+  /** Logs at debug level. */
+  readonly debug: LogMethod;
+  /** Logs at info level. */
+  readonly info: LogMethod;
+  /** Logs at warn level. */
+  readonly warn: LogMethod;
+  /** Logs at error level. */
+  readonly error: LogMethod;
+  /** Logs at fatal level. */
+  readonly fatal: LogMethod;
+  /** This logger's target (`""` for the root logger). */
+  readonly target: string;
+  /** Whether an event at `level` would be recorded by this logger. */
+  enabled(level: LevelName): boolean;
+  /**
+   * A child logger: its target is this one's plus `.target` (or just `target`
+   * at the root), and `fields` are bound to every event it logs (encoded once).
+   * With an object instead of a target, only binds fields.
+   */
+  child(target: string | Fields, fields?: Fields): Logger;
+  /** Resolves when every event logged before the call is in every sink and the sinks have flushed. */
+  flush(): Promise<void>;
+  /** Counters: logged = emitted + filtered + dropped + lost + pending. */
+  metrics(): Metrics;
+  /** Flushes, then releases the drain and closes the sinks. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Ring options. */
+export interface RingOptions {
+  /** Bytes of the ring (rounded up to a power of two; default 8 MiB). */
+  readonly bytes?: number;
+  /** When the drain lags: `"overwrite"` (default), `"drop"` or `"block"`. */
+  readonly overflow?: OverflowPolicy;
+  /** Largest record in bytes; bigger events are cut with a marker (default min(16 KiB, bytes / 4)). */
+  readonly maxRecordBytes?: number;
+}
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  /** The service name, in every record (default `"app"`). */
+  readonly service?: string;
+  /** Emit level: what reaches the sinks (default `"info"`). */
+  readonly level?: ThresholdName;
+  /** Record level: what enters the flight-recorder ring (default `"debug"`). */
+  readonly record?: ThresholdName;
+  /** Per-target emit levels, such as `"info,db=debug"` (default: the TTLOG environment variable). */
+  readonly directives?: string;
+  /** Where emitted events go (default: text on stdout). */
+  readonly sinks?: readonly Sink[];
+  /** The ring. */
+  readonly ring?: RingOptions;
+  /** The dictionary's size in bytes (default 1 MiB); past it strings go inline. */
+  readonly dictionaryBytes?: number;
+  /** Field keys whose values are replaced by `[Redacted]` at any depth, case-insensitively. */
+  readonly redact?: readonly string[];
+  /** Size limits for values. */
+  readonly limits?: Partial<EncodeLimits>;
+  /** The drain's host: `false` (the caller's thread) or `"auto"` (same, for now). */
+  readonly worker?: boolean | "auto";
+}
+
+const OPTION_KEYS = [
+  "service",
+  "level",
+  "record",
+  "directives",
+  "sinks",
+  "ring",
+  "dictionaryBytes",
+  "redact",
+  "limits",
+  "worker",
+];
+
+interface Context {
+  readonly target: string;
+  readonly targetId: number;
+  readonly bound: Uint8Array | null;
+  readonly threshold: LevelValue;
+}
+
+class Core {
+  readonly service: string;
+  readonly recorder: Recorder;
+  readonly drain: Drain;
+  readonly host: InlineHost;
+  readonly recordLevel: LevelValue;
+  readonly emitLevel: LevelValue;
+  readonly directives: Directives | undefined;
+  readonly ringBytes: number;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: LoggerOptions) {
+    this.service = options.service ?? "app";
+    this.emitLevel = parseLevel(options.level ?? "info", "level");
+    this.recordLevel = parseLevel(options.record ?? "debug", "record");
+    const spec = options.directives ?? runtime.env("TTLOG");
+    this.directives = spec === undefined || spec.trim() === ""
+      ? undefined
+      : parseDirectives(spec);
+    const ring = options.ring ?? {};
+    const capacity = ringCapacity(ring.bytes ?? 8 * 1024 * 1024);
+    this.ringBytes = capacity;
+    const maxRecord = ring.maxRecordBytes ?? Math.min(16384, capacity / 4);
+    const dictionaryMemory = allocateDictionary(
+      options.dictionaryBytes ?? 1 << 20,
+    );
+    const dictionary = new DictionaryWriter(dictionaryMemory);
+    const policy = ring.overflow ?? "overwrite";
+    const memory = allocateRing(capacity, maxRecord, policy);
+    this.recorder = new Recorder(memory, dictionary, {
+      maxRecord,
+      policy: OVERFLOW_CODES[policy],
+      limits: { ...DEFAULT_LIMITS, ...options.limits },
+      redact: options.redact ?? [],
+    });
+    this.drain = new Drain({
+      service: this.service,
+      sinks: options.sinks ?? [consoleSink()],
+      emitLevel: (target) => this.emitLevelFor(target),
+      report: (message) => runtime.write("stderr", message + "\n"),
+    });
+    this.drain.add({ ring: memory, dictionary: dictionaryMemory });
+    this.host = new InlineHost(this.drain, this.recorder);
+  }
+
+  emitLevelFor(target: string): LevelValue {
+    return this.directives === undefined
+      ? this.emitLevel
+      : levelFor(this.directives, target, this.emitLevel);
+  }
+
+  context(target: string, bound: Uint8Array | null): Context {
+    const emit = this.emitLevelFor(target);
+    return {
+      target,
+      targetId: this.recorder.targetId(target),
+      bound,
+      threshold:
+        (emit < this.recordLevel ? emit : this.recordLevel) as LevelValue,
+    };
+  }
+
+  metrics(): Metrics {
+    const r = this.recorder;
+    const c = this.drain.counters;
+    const logged = r.recorded + r.dropped;
+    const used = r.used();
+    return {
+      logged,
+      recorded: r.recorded,
+      recordedBytes: r.recordedBytes,
+      emitted: c.emitted,
+      filtered: c.filtered,
+      dropped: r.dropped,
+      lost: c.lost,
+      pending: logged - c.emitted - c.filtered - r.dropped - c.lost,
+      lossRecords: c.lossRecords,
+      ringBytes: this.ringBytes,
+      ringUsed: used,
+      ringHighWater: Math.max(r.highWater, used),
+      dictionaryEntries: r.dictionary.count,
+      dictionaryBytes: r.dictionary.bytes,
+      sinks: this.drain.sinkMetrics(),
+    };
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    await this.host.close();
+    let warned = false;
+    // Events logged after close stay in the ring (a snapshot still sees
+    // them) but reach no sink: say so once rather than lose them silently.
+    this.recorder.wake = () => {
+      if (warned) return;
+      warned = true;
+      runtime.write(
+        "stderr",
+        "ttlog: events logged after close() are not delivered to sinks\n",
+      );
+    };
+    Atomics.store(this.recorder.ctl, CTL_WAITING, 1);
+  }
+}
+
+function isTemplate(value: unknown): value is TemplateStringsArray {
+  return Array.isArray(value) && (value as { raw?: unknown }).raw !== undefined;
+}
+
+function isFields(value: unknown): value is Fields {
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    !(value instanceof Error);
+}
+
+class LoggerImpl implements Logger {
+  declare readonly trace: LogMethod;
+  declare readonly debug: LogMethod;
+  declare readonly info: LogMethod;
+  declare readonly warn: LogMethod;
+  declare readonly error: LogMethod;
+  declare readonly fatal: LogMethod;
+  #core: Core;
+  #ctx: Context;
+  #threshold: LevelValue;
+
+  constructor(core: Core, ctx: Context) {
+    this.#core = core;
+    this.#ctx = ctx;
+    this.#threshold = ctx.threshold;
+  }
+
+  static {
+    // One method per level, each a closure over its level: the disabled
+    // check is one comparison, and `arguments` is only read by index, so
+    // no array is allocated for a tagged template's values.
+    for (
+      const name of [
+        "trace",
+        "debug",
+        "info",
+        "warn",
+        "error",
+        "fatal",
+      ] as const
+    ) {
+      const level = Level[name];
+      const method = function (
+        this: LoggerImpl,
+        first: unknown,
+        a?: unknown,
+        b?: unknown,
+        c?: unknown,
+        d?: unknown,
+      ): void {
+        if (this.#threshold > level) return;
+        const n = arguments.length;
+        let extra: unknown[] | undefined;
+        if (n > 5) {
+          extra = [];
+          for (let i = 5; i < n; i++) extra.push(arguments[i]);
+        }
+        this.#log(level, n, first, a, b, c, d, extra);
+      };
+      Object.defineProperty(LoggerImpl.prototype, name, {
+        value: method,
+        writable: false,
+        enumerable: false,
+        configurable: false,
+      });
+    }
+  }
+
+  get target(): string {
+    return this.#ctx.target;
+  }
+
+  #log(
+    level: number,
+    n: number,
+    first: unknown,
+    a: unknown,
+    b: unknown,
+    c: unknown,
+    d: unknown,
+    extra: unknown[] | undefined,
+  ): void {
+    const rec = this.#core.recorder;
+    const ctx = this.#ctx;
+    try {
+      if (typeof first === "string") {
+        const site = rec.messageSite(first);
+        if (!rec.begin(level, ctx.targetId, site)) return;
+        if (ctx.targetId === 0) rec.str(ctx.target);
+        if (site === 0) {
+          rec.varint(1);
+          rec.str(first);
+        }
+        if (ctx.bound !== null) rec.bytes(ctx.bound);
+        if (n > 1) {
+          if (isFields(a)) rec.fields(a);
+          else rec.field("arg1", a);
+          if (n > 2) this.#extraFields(2, n, b, c, d, extra);
+        }
+        rec.commit();
+      } else if (isTemplate(first)) {
+        const site = rec.templateSite(first);
+        if (!rec.begin(level, ctx.targetId, site)) return;
+        if (ctx.targetId === 0) rec.str(ctx.target);
+        const values = first.length - 1;
+        if (site === 0) {
+          rec.varint(first.length);
+          for (let i = 0; i < first.length; i++) rec.str(first[i]);
+        }
+        for (let i = 0; i < values; i++) {
+          rec.value(
+            i === 0
+              ? a
+              : i === 1
+              ? b
+              : i === 2
+              ? c
+              : i === 3
+              ? d
+              : extra?.[i - 4],
+          );
+        }
+        if (ctx.bound !== null) rec.bytes(ctx.bound);
+        rec.commit();
+      } else {
+        this.#logOther(level, n, first, a, b, c, d, extra);
+      }
+    } catch (error) {
+      rec.abort();
+      this.#logUnloggable(level, error);
+    }
+  }
+
+  /** The rarer forms: fields or an Error first, or a message that is not a string. */
+  #logOther(
+    level: number,
+    n: number,
+    first: unknown,
+    a: unknown,
+    b: unknown,
+    c: unknown,
+    d: unknown,
+    extra: unknown[] | undefined,
+  ): void {
+    const rec = this.#core.recorder;
+    const ctx = this.#ctx;
+    let msg: string;
+    let rest = 1;
+    if (typeof a === "string") {
+      msg = a;
+      rest = 2;
+    } else if (first instanceof Error) {
+      msg = readMessage(first);
+    } else if (isFields(first)) {
+      msg = "";
+    } else {
+      msg = safeString(first);
+    }
+    const site = rec.messageSite(msg);
+    if (!rec.begin(level, ctx.targetId, site)) return;
+    if (ctx.targetId === 0) rec.str(ctx.target);
+    if (site === 0) {
+      rec.varint(1);
+      rec.str(msg);
+    }
+    if (ctx.bound !== null) rec.bytes(ctx.bound);
+    if (first instanceof Error) rec.field("err", first);
+    else if (isFields(first)) rec.fields(first);
+    if (n > rest) {
+      this.#extraFields(
+        rest,
+        n,
+        rest === 1 ? a : b,
+        rest === 1 ? b : c,
+        rest === 1 ? c : d,
+        extra,
+        rest === 1 ? d : undefined,
+      );
+    }
+    rec.commit();
+  }
+
+  /** Arguments past the message and fields, as fields `arg2`, `arg3`... */
+  #extraFields(
+    from: number,
+    n: number,
+    x: unknown,
+    y: unknown,
+    z: unknown,
+    extra: unknown[] | undefined,
+    w?: unknown,
+  ): void {
+    const rec = this.#core.recorder;
+    const values = [x, y, z, w];
+    for (let i = from; i < n; i++) {
+      const k = i - from;
+      rec.field(
+        `arg${i}`,
+        k < 3 ? values[k] : k === 3 && w !== undefined ? w : extra?.[i - 5],
+      );
+    }
+  }
+
+  #logUnloggable(level: number, error: unknown): void {
+    const rec = this.#core.recorder;
+    try {
+      if (!rec.begin(level, this.#ctx.targetId, 0)) return;
+      if (this.#ctx.targetId === 0) rec.str(this.#ctx.target);
+      rec.varint(1);
+      rec.str(`[ttlog could not encode this event: ${safeString(error)}]`);
+      rec.commit();
+    } catch {
+      rec.abort();
+    }
+  }
+
+  enabled(level: LevelName): boolean {
+    return this.#threshold <= parseLevel(level);
+  }
+
+  child(target: string | Fields, fields?: Fields): Logger {
+    const core = this.#core;
+    let childTarget = this.#ctx.target;
+    let bound = fields;
+    if (typeof target === "string") {
+      validateTarget(target);
+      childTarget = childTarget === "" ? target : `${childTarget}.${target}`;
+    } else if (isFields(target)) {
+      bound = target;
+    } else {
+      throw new TtlogConfigError(
+        `child: expected a target string or a fields object, got ${
+          safeString(target)
+        }`,
+      );
+    }
+    let blob = this.#ctx.bound;
+    if (bound !== undefined) {
+      if (!isFields(bound)) {
+        throw new TtlogConfigError(
+          `child: fields must be a plain object, got ${safeString(bound)}`,
+        );
+      }
+      const own = core.recorder.detached(() => core.recorder.fields(bound));
+      blob = blob === null ? own : concat(blob, own);
+    }
+    return new LoggerImpl(core, core.context(childTarget, blob));
+  }
+
+  flush(): Promise<void> {
+    return this.#core.host.flush();
+  }
+
+  metrics(): Metrics {
+    return this.#core.metrics();
+  }
+
+  close(): Promise<void> {
+    return this.#core.close();
+  }
+}
+
+function readMessage(error: Error): string {
+  try {
+    return typeof error.message === "string"
+      ? error.message
+      : safeString(error.message);
+  } catch {
+    return "[message threw]";
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function validateTarget(target: string): void {
+  if (!isValidTarget(target)) {
+    throw new TtlogConfigError(
+      `child: bad target ${
+        JSON.stringify(target)
+      }: use dot-separated names of letters, digits, "_" or "-" (such as "db.pool")`,
+    );
+  }
+}
+
+function validateOptions(options: LoggerOptions): void {
+  if (typeof options !== "object" || options === null) {
+    throw new TtlogConfigError(
+      `createLogger: options must be an object, got ${safeString(options)}`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.includes(key)) {
+      throw new TtlogConfigError(
+        `createLogger: unknown option ${JSON.stringify(key)} (known: ${
+          OPTION_KEYS.join(", ")
+        })`,
+      );
+    }
+  }
+  if (
+    options.service !== undefined &&
+    (typeof options.service !== "string" || options.service === "")
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: service must be a non-empty string`,
+    );
+  }
+  if (options.sinks !== undefined) {
+    if (!Array.isArray(options.sinks)) {
+      throw new TtlogConfigError(
+        `createLogger: sinks must be an array of sinks`,
+      );
+    }
+    options.sinks.forEach((sink, i) => {
+      if (
+        typeof sink !== "object" || sink === null ||
+        typeof sink.write !== "function"
+      ) {
+        throw new TtlogConfigError(
+          `createLogger: sinks[${i}] is not a sink (an object with a write(records) method)`,
+        );
+      }
+    });
+  }
+  const ring = options.ring;
+  if (ring !== undefined) {
+    if (typeof ring !== "object" || ring === null) {
+      throw new TtlogConfigError(`createLogger: ring must be an object`);
+    }
+    for (const key of Object.keys(ring)) {
+      if (!["bytes", "overflow", "maxRecordBytes"].includes(key)) {
+        throw new TtlogConfigError(
+          `createLogger: unknown ring option ${
+            JSON.stringify(key)
+          } (known: bytes, overflow, maxRecordBytes)`,
+        );
+      }
+    }
+    if (
+      ring.bytes !== undefined &&
+      (typeof ring.bytes !== "number" ||
+        !(ring.bytes >= MIN_RING_BYTES && ring.bytes <= MAX_RING_BYTES))
+    ) {
+      throw new TtlogConfigError(
+        `createLogger: ring.bytes must be a number from ${MIN_RING_BYTES} to ${MAX_RING_BYTES}, got ${
+          safeString(ring.bytes)
+        }`,
+      );
+    }
+    if (ring.overflow !== undefined && !(ring.overflow in OVERFLOW_CODES)) {
+      throw new TtlogConfigError(
+        `createLogger: ring.overflow must be "overwrite", "drop" or "block", got ${
+          safeString(ring.overflow)
+        }`,
+      );
+    }
+    const capacity = ringCapacity(ring.bytes ?? 8 * 1024 * 1024);
+    if (
+      ring.maxRecordBytes !== undefined &&
+      (typeof ring.maxRecordBytes !== "number" ||
+        !(ring.maxRecordBytes >= 256 && ring.maxRecordBytes <= capacity / 4))
+    ) {
+      throw new TtlogConfigError(
+        `createLogger: ring.maxRecordBytes must be from 256 to a quarter of the ring (${
+          capacity / 4
+        }), got ${safeString(ring.maxRecordBytes)}`,
+      );
+    }
+  }
+  if (
+    options.redact !== undefined &&
+    (!Array.isArray(options.redact) ||
+      options.redact.some((k) => typeof k !== "string"))
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: redact must be an array of field names`,
+    );
+  }
+  if (
+    options.dictionaryBytes !== undefined &&
+    (typeof options.dictionaryBytes !== "number" ||
+      !(options.dictionaryBytes >= 0 && options.dictionaryBytes <= 1 << 28))
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: dictionaryBytes must be a number from 0 to ${1 << 28}`,
+    );
+  }
+  for (const [key, value] of Object.entries(options.limits ?? {})) {
+    if (!(key in DEFAULT_LIMITS)) {
+      throw new TtlogConfigError(
+        `createLogger: unknown limit ${
+          JSON.stringify(key)
+        } (known: string, depth, items)`,
+      );
+    }
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+      throw new TtlogConfigError(
+        `createLogger: limits.${key} must be a positive integer, got ${
+          safeString(value)
+        }`,
+      );
+    }
+  }
+  if (options.worker === true) {
+    throw new TtlogConfigError(
+      `createLogger: worker: true is not available yet: the drain runs on the caller's thread (use worker: false or "auto")`,
+    );
+  }
+  if (
+    options.worker !== undefined && options.worker !== false &&
+    options.worker !== "auto"
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: worker must be true, false or "auto", got ${
+        safeString(options.worker)
+      }`,
+    );
+  }
+}
+
+/**
+ * Creates a logger. Every event at or above the record level (or a target's
+ * emit level, if lower) is encoded into the in-memory ring; events at or
+ * above their target's emit level reach the sinks.
+ *
+ * @param options Service, levels, directives, sinks, ring, redaction.
+ * @returns The root logger (target `""`).
+ * @throws {TtlogConfigError} When an option is malformed; the message names it.
+ *
+ * @example Log to memory and read it back
+ * ```ts
+ * import { createLogger, memorySink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const sink = memorySink();
+ * const log = createLogger({ service: "checkout", level: "info", sinks: [sink] });
+ * const user = "ada";
+ * log.info`user ${user} logged in`;
+ * log.debug("recorded in the ring, not emitted");
+ * await log.flush();
+ * assert.equal(sink.records.length, 1);
+ * assert.equal(sink.records[0].msg, "user ada logged in");
+ * const m = log.metrics();
+ * assert.equal(m.logged, m.emitted + m.filtered + m.dropped + m.lost + m.pending);
+ * await log.close();
+ * ```
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  validateOptions(options);
+  const core = new Core(options);
+  return new LoggerImpl(core, core.context("", null));
+}

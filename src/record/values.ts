@@ -1,0 +1,131 @@
+/**
+ * What decoding a record gives back: the {@link LogRecord} and the few value
+ * classes that stand for what a plain JS value cannot (an Error's parts, a
+ * circular reference, a value cut at a limit, a redacted secret).
+ *
+ * @module
+ */
+
+import type { LevelName } from "../level.ts";
+
+/** Field values as they come out of a record. */
+export type FieldValues = Record<string, unknown>;
+
+/** One decoded event, as sinks and formatters see it. */
+export interface LogRecord {
+  /** Milliseconds since the Unix epoch (may have a fractional part). */
+  readonly time: number;
+  /** The level name. */
+  readonly level: LevelName;
+  /** The target (`""` for the root logger; `db.pool` for nested children). */
+  readonly target: string;
+  /** The message, with a tagged template's values rendered into it. */
+  readonly msg: string;
+  /** Bound fields of the logger, then the call's own fields. */
+  readonly fields: FieldValues;
+  /** The logger's service name. */
+  readonly service: string;
+  /** The producer's sequence number of this event (loss records: -1). */
+  readonly seq: number;
+}
+
+/** Kinds of {@link Marker}. */
+export type MarkerKind =
+  | "circular"
+  | "depth"
+  | "truncated"
+  | "redacted"
+  | "function"
+  | "symbol"
+  | "opaque"
+  | "thrown";
+
+/**
+ * A stand-in for a value that was not recorded as is: a circular reference,
+ * a value past the depth or size limit, a redacted secret, a function, a
+ * symbol, or a property whose getter threw. Serializes to its text.
+ *
+ * @example A marker prints as its text
+ * ```ts
+ * import { Marker } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const m = new Marker("redacted", "[Redacted]");
+ * assert.equal(JSON.stringify({ password: m }), '{"password":"[Redacted]"}');
+ * ```
+ */
+export class Marker {
+  /** What the marker stands for. */
+  readonly kind: MarkerKind;
+  /** How it prints, such as `[Circular]` or `[Function: send]`. */
+  readonly text: string;
+  /**
+   * @param kind What the marker stands for.
+   * @param text How it prints.
+   */
+  constructor(kind: MarkerKind, text: string) {
+    this.kind = kind;
+    this.text = text;
+  }
+  /** @returns The marker's text. */
+  toString(): string {
+    return this.text;
+  }
+  /** @returns The marker's text, so JSON output shows it. */
+  toJSON(): string {
+    return this.text;
+  }
+}
+
+/**
+ * A logged Error, decoded: name, message, stack, cause and any other own
+ * enumerable properties (such as `code`).
+ *
+ * @example Read a logged error from a memory sink
+ * ```ts
+ * import { createLogger, LoggedError, memorySink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const sink = memorySink();
+ * const log = createLogger({ sinks: [sink] });
+ * log.error("failed", { err: new TypeError("bad input") });
+ * await log.close();
+ * const err = sink.records[0].fields.err as LoggedError;
+ * assert.equal(err.name, "TypeError");
+ * assert.equal(err.message, "bad input");
+ * ```
+ */
+export class LoggedError {
+  /** The error's `name`, such as `TypeError`. */
+  readonly name: string;
+  /** The error's `message`. */
+  readonly message: string;
+  /** The error's `stack`, if it had one. */
+  readonly stack: string | undefined;
+  /** The error's `cause`, decoded, if it had one. */
+  readonly cause: unknown;
+  /** Other own enumerable properties, such as `code`. */
+  readonly props: FieldValues;
+  /**
+   * @param name The error's name.
+   * @param message The error's message.
+   * @param stack The error's stack.
+   * @param cause The error's cause.
+   * @param props Other own enumerable properties.
+   */
+  constructor(
+    name: string,
+    message: string,
+    stack: string | undefined,
+    cause: unknown,
+    props: FieldValues,
+  ) {
+    this.name = name;
+    this.message = message;
+    this.stack = stack;
+    this.cause = cause;
+    this.props = props;
+  }
+  /** @returns `"Name: message"`, as an Error prints. */
+  toString(): string {
+    return this.message === "" ? this.name : `${this.name}: ${this.message}`;
+  }
+}

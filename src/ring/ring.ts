@@ -1,0 +1,123 @@
+/**
+ * The ring's memory layout, shared by the producer (hot path) and the drain.
+ *
+ * One ring per producing thread: a control block of Int32 words followed by
+ * the data area. Positions are byte counters that grow forever, wrapping at
+ * 2^32 (compare them with `(a - b) | 0`); a position's index in the data area
+ * is `position & mask`. The capacity is a power of two so that 2^32 is a
+ * multiple of it.
+ *
+ * Records are 4-byte aligned, length-prefixed and never straddle the end of
+ * the data area: a pad record fills the rest of a lap. A record is visible
+ * once the producer stores a commit position past it. The producer keeps
+ * `tail` at the oldest record still intact; it moves `tail` before it writes
+ * over anything, so a reader that loads `tail` after reading a record knows
+ * whether the record's bytes could have changed under it.
+ *
+ * @module
+ */
+
+/** Bytes of the control block at the start of the ring's buffer. */
+export const CONTROL_BYTES = 64;
+
+/** Control word: position just past the last committed record (producer). */
+export const CTL_COMMIT = 0;
+/** Control word: position of the oldest record still intact (producer). */
+export const CTL_TAIL = 1;
+/** Control word: position up to which the drain has consumed (drain). */
+export const CTL_READ = 2;
+/** Control word: 1 while the drain may be asleep and must be woken (drain). */
+export const CTL_WAITING = 3;
+/** Control word: the data area's capacity in bytes. */
+export const CTL_CAPACITY = 4;
+/** Control word: the largest record in bytes. */
+export const CTL_MAX_RECORD = 5;
+/** Control word: the overflow policy (see {@link OVERFLOW_CODES}). */
+export const CTL_POLICY = 6;
+/** Control word: events dropped so far under `drop` or `block` (producer). */
+export const CTL_DROPPED = 7;
+
+/** Record kind (top byte of a record's first word): an event. */
+export const KIND_EVENT = 1;
+/** Record kind: padding up to the end of the data area. */
+export const KIND_PAD = 2;
+
+/** Bytes of an event record's header: length+kind, seq, time (f64), level+target, site. */
+export const HEADER_BYTES = 24;
+
+/** What happens when the drain lags and the ring is full. */
+export type OverflowPolicy = "overwrite" | "drop" | "block";
+
+/** Overflow policies as stored in the control block. */
+export const OVERFLOW_CODES: Readonly<Record<OverflowPolicy, number>> = {
+  overwrite: 0,
+  drop: 1,
+  block: 2,
+};
+
+/** The smallest ring, in bytes. */
+export const MIN_RING_BYTES = 1024;
+/** The largest ring, in bytes (positions must stay comparable as int32). */
+export const MAX_RING_BYTES = 1 << 30;
+
+/** The memory of one ring and its views. */
+export interface RingMemory {
+  /** The whole buffer (control block, then data). */
+  readonly buffer: SharedArrayBuffer | ArrayBuffer;
+  /** Control words. */
+  readonly ctl: Int32Array;
+  /** The data area as bytes. */
+  readonly u8: Uint8Array;
+  /** The data area as 32-bit words. */
+  readonly i32: Int32Array;
+  /** Data capacity in bytes (a power of two). */
+  readonly capacity: number;
+  /** `capacity - 1`. */
+  readonly mask: number;
+}
+
+/**
+ * Allocates ring memory: a SharedArrayBuffer where the runtime has one,
+ * else an ArrayBuffer (edge runtimes), which only the caller's thread drains.
+ */
+export function allocateRing(
+  capacity: number,
+  maxRecord: number,
+  policy: OverflowPolicy,
+): RingMemory {
+  const bytes = CONTROL_BYTES + capacity;
+  const buffer = typeof SharedArrayBuffer === "function"
+    ? new SharedArrayBuffer(bytes)
+    : new ArrayBuffer(bytes);
+  const memory = viewRing(buffer);
+  memory.ctl[CTL_CAPACITY] = capacity;
+  memory.ctl[CTL_MAX_RECORD] = maxRecord;
+  memory.ctl[CTL_POLICY] = OVERFLOW_CODES[policy];
+  memory.ctl[CTL_WAITING] = 1;
+  return memory;
+}
+
+/** Creates the views of an existing ring buffer (for example in the drain's thread). */
+export function viewRing(buffer: SharedArrayBuffer | ArrayBuffer): RingMemory {
+  const capacity = buffer.byteLength - CONTROL_BYTES;
+  return {
+    buffer,
+    ctl: new Int32Array(buffer, 0, CONTROL_BYTES >> 2),
+    u8: new Uint8Array(buffer, CONTROL_BYTES, capacity),
+    i32: new Int32Array(buffer, CONTROL_BYTES, capacity >> 2),
+    capacity,
+    mask: capacity - 1,
+  };
+}
+
+/** Rounds a requested ring size up to the power of two the ring uses. */
+export function ringCapacity(requested: number): number {
+  let capacity = MIN_RING_BYTES;
+  while (capacity < requested && capacity < MAX_RING_BYTES) capacity *= 2;
+  return capacity;
+}
+
+/** The aligned size of a record whose content is `contentBytes` long. */
+export function alignedLength(contentBytes: number): number {
+  return (contentBytes + 3) & ~3;
+}
