@@ -22,7 +22,11 @@ import {
   TtlogConfigError,
 } from "./level.ts";
 import type { Metrics } from "./metrics.ts";
-import { allocateDictionary, DictionaryWriter } from "./record/dictionary.ts";
+import {
+  allocateDictionary,
+  type DictionaryMemory,
+  DictionaryWriter,
+} from "./record/dictionary.ts";
 import {
   DEFAULT_LIMITS,
   type EncodeLimits,
@@ -37,6 +41,7 @@ import {
   OVERFLOW_CODES,
   type OverflowPolicy,
   ringCapacity,
+  type RingMemory,
 } from "./ring/ring.ts";
 import { runtime } from "./runtime/mod.ts";
 import { consoleSink } from "./sinks/console.ts";
@@ -151,6 +156,8 @@ interface Context {
 
 class Core {
   readonly service: string;
+  readonly ring: RingMemory;
+  readonly dictionaryMemory: DictionaryMemory;
   readonly recorder: Recorder;
   readonly drain: Drain;
   readonly host: InlineHost;
@@ -178,6 +185,8 @@ class Core {
     const dictionary = new DictionaryWriter(dictionaryMemory);
     const policy = ring.overflow ?? "overwrite";
     const memory = allocateRing(capacity, maxRecord, policy);
+    this.ring = memory;
+    this.dictionaryMemory = dictionaryMemory;
     this.recorder = new Recorder(memory, dictionary, {
       maxRecord,
       policy: OVERFLOW_CODES[policy],
@@ -328,6 +337,11 @@ class LoggerImpl implements Logger {
     return this.#ctx.target;
   }
 
+  /** The shared core (for {@link internals}). */
+  static coreOf(logger: LoggerImpl): Core {
+    return logger.#core;
+  }
+
   #log(
     level: number,
     n: number,
@@ -351,7 +365,7 @@ class LoggerImpl implements Logger {
         }
         if (ctx.bound !== null) rec.bytes(ctx.bound);
         if (n > 1) {
-          if (isFields(a)) rec.fields(a);
+          if (isFields(a)) rec.fields(a, site);
           else rec.field("arg1", a);
           if (n > 2) this.#extraFields(2, n, b, c, d, extra);
         }
@@ -711,4 +725,30 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   validateOptions(options);
   const core = new Core(options);
   return new LoggerImpl(core, core.context("", null));
+}
+
+/** The parts behind a logger, for ttlog's own snapshot code and tests. Not part of the public API. */
+export interface LoggerInternals {
+  /** The producer's recorder (hot path). */
+  readonly recorder: Recorder;
+  /** The drain. */
+  readonly drain: Drain;
+  /** The ring's memory. */
+  readonly ring: RingMemory;
+  /** The dictionary's memory. */
+  readonly dictionary: DictionaryMemory;
+}
+
+/** The parts behind a logger made by {@link createLogger}. Not part of the public API. */
+export function internals(logger: Logger): LoggerInternals {
+  if (!(logger instanceof LoggerImpl)) {
+    throw new TypeError("internals: not a ttlog logger");
+  }
+  const core = LoggerImpl.coreOf(logger);
+  return {
+    recorder: core.recorder,
+    drain: core.drain,
+    ring: core.ring,
+    dictionary: core.dictionaryMemory,
+  };
 }

@@ -91,6 +91,12 @@ const f64 = new Float64Array(1);
 const f64Words = new Int32Array(f64.buffer);
 const f64Bytes = new Uint8Array(f64.buffer);
 
+/** The keys a call site logged last, in order, and their codes. */
+interface KeyShape {
+  keys: string[];
+  codes: number[];
+}
+
 /** Called when the ring is full under the `block` policy: make room or return false. */
 export type WaitForSpace = (position: number) => boolean;
 
@@ -146,6 +152,9 @@ export class Recorder {
 
   #keyIds = new Map<string, number>();
   #messageSites = new Map<string, number>();
+  #recentMessages: (string | undefined)[] = new Array(64).fill(undefined);
+  #recentSites = new Int32Array(64);
+  #shapes: (KeyShape | undefined)[] = [];
   #templateSites = new WeakMap<TemplateStringsArray, number>();
   #redact: ReadonlySet<string>;
   #stack: unknown[] = [];
@@ -179,15 +188,23 @@ export class Recorder {
 
   /** The site id of a message string, interning it the first time; 0 means inline. */
   messageSite(msg: string): number {
-    const id = this.#messageSites.get(msg);
-    if (id !== undefined) return id;
-    if (
-      this.#messageSites.size >= MAX_MESSAGE_SITES ||
-      msg.length > MAX_INTERNED_LENGTH
-    ) return 0;
-    const added = this.dictionary.addSite([msg]);
-    if (added !== 0) this.#messageSites.set(msg, added);
-    return added;
+    // A direct-mapped cache in front of the Map: a hit is one identity
+    // comparison (log messages are usually the same string object).
+    const slot = msg.length & 63;
+    if (this.#recentMessages[slot] === msg) return this.#recentSites[slot];
+    let id = this.#messageSites.get(msg);
+    if (id === undefined) {
+      if (
+        this.#messageSites.size >= MAX_MESSAGE_SITES ||
+        msg.length > MAX_INTERNED_LENGTH
+      ) return 0;
+      id = this.dictionary.addSite([msg]);
+      if (id === 0) return 0;
+      this.#messageSites.set(msg, id);
+    }
+    this.#recentMessages[slot] = msg;
+    this.#recentSites[slot] = id;
+    return id;
   }
 
   /** The site id of a template, interning it the first time; 0 means inline. */
@@ -587,12 +604,19 @@ export class Recorder {
    * Writes the keys and values of `fields` (an object body without its end).
    * Redacted keys get a marker: their value is never read.
    */
-  fields(fields: object): void {
+  fields(fields: object, siteId = 0): void {
     const depth = this.#depth;
     this.#stack[depth] = fields;
     this.#depth = depth + 1;
+    let shape: KeyShape | undefined;
+    if (siteId !== 0) {
+      shape = this.#shapes[siteId];
+      if (shape === undefined) {
+        this.#shapes[siteId] = shape = { keys: [], codes: [] };
+      }
+    }
     try {
-      this.#body(fields as Record<string, unknown>, false);
+      this.#body(fields as Record<string, unknown>, false, shape);
     } catch (error) {
       this.#marker(M_THROWN, thrownText(error));
     } finally {
@@ -608,7 +632,11 @@ export class Recorder {
     else this.#marker(M_REDACTED, "[Redacted]");
   }
 
-  #body(v: Record<string, unknown>, isError: boolean): void {
+  #body(
+    v: Record<string, unknown>,
+    isError: boolean,
+    shape?: KeyShape,
+  ): void {
     const limit = this.limits.items;
     let count = 0;
     let left = 0;
@@ -623,8 +651,20 @@ export class Recorder {
           left++;
           continue;
         }
+        // The keys a call site logs are usually the same strings in the
+        // same order: compare by identity before paying for a Map lookup.
+        let code: number;
+        if (shape !== undefined && shape.keys[count] === key) {
+          code = shape.codes[count];
+        } else {
+          code = this.#keyCode(key);
+          if (shape !== undefined && count < 16) {
+            shape.keys[count] = key;
+            shape.codes[count] = code;
+          }
+        }
         count++;
-        if (this.#key(key)) {
+        if (this.#writeKey(key, code)) {
           let item: unknown;
           try {
             item = v[key];
@@ -651,8 +691,16 @@ export class Recorder {
 
   /** Writes a key; returns false when its value must be redacted. */
   #key(key: string): boolean {
-    let id = this.#keyIds.get(key);
-    if (id === undefined) id = this.#internKey(key);
+    return this.#writeKey(key, this.#keyCode(key));
+  }
+
+  #keyCode(key: string): number {
+    const id = this.#keyIds.get(key);
+    return id === undefined ? this.#internKey(key) : id;
+  }
+
+  /** Writes a key by its code; returns false when its value must be redacted. */
+  #writeKey(key: string, id: number): boolean {
     if (id > 0) {
       this.varint(id + K_ID_BASE);
       return true;

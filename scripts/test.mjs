@@ -1,0 +1,296 @@
+#!/usr/bin/env node
+// @ts-check
+/**
+ * Runs the test suite under Deno, Bun and Node, one after another, streaming
+ * each runner's output while capturing it, then prints one line per runtime
+ * and, as the very last line, `N passed, N failed` summed over all of them.
+ * Exits non-zero when anything failed.
+ *
+ * Usage:
+ *   node scripts/test.mjs [deno|bun|node ...] [-- runner args...]
+ *
+ * Runner args that start with `-` are passed to each runner as they are (use
+ * `--flag=value` so the value is not taken for a path); any other arg is a
+ * test file that replaces the default set, `tests/*_test.ts`.
+ *
+ * Environment:
+ *   TTLOG_TEST_TIMEOUT_MS  per-runtime limit, default 15 minutes.
+ *
+ * @module
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import {
+  countParsers,
+  formatRuntimeLine,
+  formatTotalLine,
+  judgeRun,
+} from "./test_summary.mjs";
+
+/** @typedef {import("./test_summary.mjs").RunVerdict} RunVerdict */
+/** @typedef {keyof typeof countParsers} RuntimeName */
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
+const runtimeNames = /** @type {RuntimeName[]} */ (Object.keys(countParsers));
+
+const runtimeTimeoutMs = Number(
+  process.env.TTLOG_TEST_TIMEOUT_MS ?? 15 * 60 * 1000,
+);
+if (!(runtimeTimeoutMs > 0)) {
+  process.stderr.write(
+    `TTLOG_TEST_TIMEOUT_MS must be a positive number of milliseconds, got "${process.env.TTLOG_TEST_TIMEOUT_MS}".\n`,
+  );
+  process.exit(2);
+}
+// Bun kills a test after 5s by default and ignores `timeout` in bunfig.toml
+// (oven-sh/bun#7789); Deno and Node have no per-test limit, so give Bun a
+// generous one to keep the runtimes failing for the same reasons.
+const bunPerTestTimeoutMs = 60 * 1000;
+// How long a runner may keep its output pipes open after exiting (a leaked
+// grandchild can hold them) before the harness stops waiting.
+const pipeGraceMs = 5 * 1000;
+// How long a timed-out runner gets between SIGTERM and SIGKILL.
+const killGraceMs = 10 * 1000;
+
+/**
+ * Bun takes a bare argument for a file-name filter, and a path only when it
+ * starts with `./`, `../` or `/`.
+ *
+ * @param {string} file
+ * @returns {string}
+ */
+function asBunPath(file) {
+  return /^\.{0,2}\//.test(file) ? file : `./${file}`;
+}
+
+/**
+ * Builds the command line for one runtime. Every runtime gets the same
+ * explicit file list: by themselves Deno also picks up `*.test.ts` and Bun
+ * also `*.test.*` and `*.spec.*`, which would make the counts disagree.
+ *
+ * @param {RuntimeName} runtime
+ * @param {readonly string[]} files Test files relative to the repo root.
+ * @param {readonly string[]} flags Extra runner flags.
+ * @returns {{ command: string, args: string[] }}
+ */
+function commandFor(runtime, files, flags) {
+  const bin = (/** @type {string} */ name) =>
+    join(repoRoot, "node_modules", ".bin", name);
+  switch (runtime) {
+    case "deno":
+      return { command: bin("deno"), args: ["test", "-A", ...flags, ...files] };
+    case "bun":
+      return {
+        command: bin("bun"),
+        args: [
+          "test",
+          `--timeout=${bunPerTestTimeoutMs}`,
+          ...flags,
+          ...files.map(asBunPath),
+        ],
+      };
+    case "node":
+      return {
+        command: bin("tsx"),
+        // spec, not the TAP that Node picks for pipes: it reads better in logs
+        args: ["--test", "--test-reporter=spec", ...flags, ...files],
+      };
+  }
+}
+
+/**
+ * Lists `tests/*_test.ts`, sorted, relative to the repo root.
+ *
+ * @returns {string[]}
+ */
+function defaultTestFiles() {
+  const testsDir = join(repoRoot, "tests");
+  if (!existsSync(testsDir)) return [];
+  return readdirSync(testsDir)
+    .filter((name) => name.endsWith("_test.ts"))
+    .sort()
+    .map((name) => `tests/${name}`);
+}
+
+/** @type {import("node:child_process").ChildProcess | null} */
+let currentChild = null;
+
+/**
+ * Signals a runner's whole process group: runners spawn their own workers,
+ * which would otherwise outlive a timeout.
+ *
+ * @param {import("node:child_process").ChildProcess} child
+ * @param {NodeJS.Signals} signal
+ */
+function signalGroup(child, signal) {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+/**
+ * Runs one runtime's suite, streaming its output and judging the result.
+ *
+ * @param {RuntimeName} runtime
+ * @param {readonly string[]} files
+ * @param {readonly string[]} flags
+ * @returns {Promise<RunVerdict>}
+ */
+function runRuntime(runtime, files, flags) {
+  const { command, args } = commandFor(runtime, files, flags);
+  process.stdout.write(`\n=== ${runtime}: ${args.join(" ")}\n\n`);
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      cwd: repoRoot,
+      // Same env for every runtime, so colour detection in tests agrees.
+      env: { ...process.env, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+      // Own process group, so a timeout can kill the runner's workers too.
+      detached: true,
+    });
+    currentChild = child;
+    /** @type {Buffer[]} */
+    const chunks = [];
+    child.stdout?.on("data", (/** @type {Buffer} */ chunk) => {
+      chunks.push(chunk);
+      process.stdout.write(chunk);
+    });
+    child.stderr?.on("data", (/** @type {Buffer} */ chunk) => {
+      chunks.push(chunk);
+      process.stderr.write(chunk);
+    });
+
+    /** @type {number | null} */
+    let timedOutAfterMs = null;
+    const timeout = setTimeout(() => {
+      timedOutAfterMs = runtimeTimeoutMs;
+      process.stderr.write(
+        `\n${runtime}: still running after ${
+          runtimeTimeoutMs / 1000
+        }s, killing it\n`,
+      );
+      signalGroup(child, "SIGTERM");
+      setTimeout(() => signalGroup(child, "SIGKILL"), killGraceMs).unref();
+    }, runtimeTimeoutMs);
+
+    child.on("exit", () => {
+      setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }, pipeGraceMs).unref();
+    });
+
+    let settled = false;
+    /** @param {RunVerdict} verdict */
+    const settle = (verdict) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timeout);
+      currentChild = null;
+      resolve(verdict);
+    };
+    child.on("error", (error) => {
+      settle({
+        passed: 0,
+        failed: 1,
+        problem: `could not start ${command}: ${error.message}`,
+      });
+    });
+    child.on("close", (exitCode, signal) => {
+      // Workers the runner left behind would otherwise keep CI waiting.
+      signalGroup(child, "SIGKILL");
+      const output = Buffer.concat(chunks).toString("utf8");
+      settle(
+        judgeRun(countParsers[runtime](output), {
+          exitCode,
+          signal,
+          timedOutAfterMs,
+        }),
+      );
+    });
+  });
+}
+
+/**
+ * Splits argv into runtimes to run, runner flags and test files.
+ *
+ * @param {readonly string[]} argv Arguments after the script name.
+ * @returns {{ runtimes: RuntimeName[], flags: string[], files: string[] }}
+ */
+function parseArgs(argv) {
+  const separator = argv.indexOf("--");
+  const own = separator === -1 ? argv : argv.slice(0, separator);
+  const passed = separator === -1 ? [] : argv.slice(separator + 1);
+  for (const name of own) {
+    if (!runtimeNames.includes(/** @type {RuntimeName} */ (name))) {
+      process.stderr.write(
+        `Unknown runtime "${name}": expected ${runtimeNames.join(", ")}.\n` +
+          "Usage: node scripts/test.mjs [deno|bun|node ...] [-- runner args...]\n",
+      );
+      process.exit(2);
+    }
+  }
+  return {
+    runtimes: own.length === 0
+      ? runtimeNames
+      : runtimeNames.filter((name) => own.includes(name)),
+    flags: passed.filter((arg) => arg.startsWith("-")),
+    files: passed.filter((arg) => !arg.startsWith("-")),
+  };
+}
+
+/** @type {Array<[string, RunVerdict]>} */
+const results = [];
+
+for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
+  process.on(signal, () => {
+    // Runners live in their own process group, so they miss the terminal's
+    // Ctrl-C unless it is passed on.
+    if (currentChild !== null) signalGroup(currentChild, signal);
+    const interrupted = { passed: 0, failed: 1, problem: `got ${signal}` };
+    const verdicts = [...results.map(([, verdict]) => verdict), interrupted];
+    process.stdout.write(`\ninterrupted\n${formatTotalLine(verdicts)}\n`);
+    process.exit(130);
+  });
+}
+
+const { runtimes, flags, files: chosenFiles } = parseArgs(
+  process.argv.slice(2),
+);
+const files = chosenFiles.length > 0 ? chosenFiles : defaultTestFiles();
+
+if (files.length === 0) {
+  results.push(["tests", {
+    passed: 0,
+    failed: 1,
+    problem: "tests/*_test.ts matched no files",
+  }]);
+} else {
+  for (const runtime of runtimes) {
+    results.push([runtime, await runRuntime(runtime, files, flags)]);
+  }
+}
+
+const lines = results.map(([runtime, verdict]) =>
+  formatRuntimeLine(runtime, verdict)
+);
+const cleanTotals = new Set(
+  results
+    .filter(([, verdict]) => verdict.problem === null)
+    .map(([, verdict]) => verdict.passed + verdict.failed),
+);
+if (cleanTotals.size > 1) {
+  lines.push(
+    "warning: runtimes ran different numbers of tests (skipped tests, or a file one runtime missed?)",
+  );
+}
+const verdicts = results.map(([, verdict]) => verdict);
+lines.push(formatTotalLine(verdicts));
+process.stdout.write(`\n=== summary\n${lines.join("\n")}\n`);
+process.exitCode = verdicts.some((verdict) => verdict.failed > 0) ? 1 : 0;
