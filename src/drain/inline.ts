@@ -8,7 +8,7 @@
  */
 
 import type { Recorder } from "../record/encode.ts";
-import { CTL_WAITING } from "../ring/ring.ts";
+import { CTL_READ, CTL_WAITING } from "../ring/ring.ts";
 import type { Drain } from "./drain.ts";
 
 /** Records delivered per scheduled pass before yielding to other tasks. */
@@ -26,7 +26,7 @@ export class InlineHost {
     this.#drain = drain;
     this.#recorder = recorder;
     recorder.wake = () => this.#schedule();
-    recorder.waitForSpace = () => this.#drainNow();
+    recorder.waitForSpace = (position) => this.#drainNow(position);
   }
 
   #schedule(): void {
@@ -56,12 +56,19 @@ export class InlineHost {
     }
   }
 
-  /** Runs the drain now (a full `block` ring); false when already inside it. */
-  #drainNow(): boolean {
+  /**
+   * Runs the drain now, until the drain has read up to `position` (a full
+   * `block` ring); false when already inside the drain (a sink that logs).
+   */
+  #drainNow(position: number): boolean {
     if (this.#running) return false;
     this.#running = true;
+    const ctl = this.#recorder.ctl;
     try {
-      this.#drain.pump();
+      while (
+        ((position - Atomics.load(ctl, CTL_READ)) | 0) > 0 &&
+        this.#drain.pump() > 0
+      ) { /* until there is room */ }
     } finally {
       this.#running = false;
     }

@@ -58,6 +58,8 @@ import { readWtf8 } from "./wtf8.ts";
  */
 export class TtlogFormatError extends Error {
   /**
+   * Creates the error.
+   *
    * @param message What was wrong and where.
    */
   constructor(message: string) {

@@ -59,6 +59,8 @@ export class Marker {
   /** How it prints, such as `[Circular]` or `[Function: send]`. */
   readonly text: string;
   /**
+   * Creates a marker.
+   *
    * @param kind What the marker stands for.
    * @param text How it prints.
    */
@@ -66,11 +68,19 @@ export class Marker {
     this.kind = kind;
     this.text = text;
   }
-  /** @returns The marker's text. */
+  /**
+   * The marker's text.
+   *
+   * @returns The text, such as `[Circular]`.
+   */
   toString(): string {
     return this.text;
   }
-  /** @returns The marker's text, so JSON output shows it. */
+  /**
+   * The marker's text, so JSON output shows it.
+   *
+   * @returns The text.
+   */
   toJSON(): string {
     return this.text;
   }
@@ -105,6 +115,8 @@ export class LoggedError {
   /** Other own enumerable properties, such as `code`. */
   readonly props: FieldValues;
   /**
+   * Creates a decoded error.
+   *
    * @param name The error's name.
    * @param message The error's message.
    * @param stack The error's stack.
@@ -124,7 +136,11 @@ export class LoggedError {
     this.cause = cause;
     this.props = props;
   }
-  /** @returns `"Name: message"`, as an Error prints. */
+  /**
+   * The error as an Error prints.
+   *
+   * @returns `"Name: message"` (or just the name when the message is empty).
+   */
   toString(): string {
     return this.message === "" ? this.name : `${this.name}: ${this.message}`;
   }
