@@ -4,8 +4,8 @@
  * `deno run -A bench/hot_path.ts`, `bun bench/hot_path.ts`, `tsx bench/hot_path.ts`.
  *
  * ttlog's sink discards; its ring overwrites, so the numbers are what the
- * calling thread pays (the drain's decode cost is measured in the
- * end-to-end scenarios below). pino writes to /dev/null through
+ * calling thread pays (the drain's decode and format cost is measured in
+ * bench/end_to_end.ts). pino writes to /dev/null through
  * pino.destination (asynchronous sonic-boom); LogTape to a sink that
  * discards.
  *

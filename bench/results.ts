@@ -6,6 +6,7 @@
  */
 
 import { writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { detectRuntime } from "../mod.ts";
 
 interface MitataRun {
@@ -52,6 +53,7 @@ export function saveResults(
     runtime: rt.name,
     version: rt.version,
     cpu: context.cpu?.name ?? "",
+    cpus: cpus().length,
     date: new Date().toISOString(),
     rows,
     ...extra,

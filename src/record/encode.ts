@@ -664,18 +664,21 @@ export class Recorder {
           }
         }
         count++;
-        if (this.#writeKey(key, code)) {
-          let item: unknown;
-          try {
-            item = v[key];
-          } catch (error) {
-            this.#marker(M_THROWN, thrownText(error));
-            continue;
-          }
-          this.value(item);
-        } else {
+        if (code > 0 && code < 0x7e) {
+          // An interned, unredacted key (nearly always): one byte.
+          this.u8[this.pos++] = code + K_ID_BASE;
+        } else if (!this.#writeKey(key, code)) {
           this.#marker(M_REDACTED, "[Redacted]");
+          continue;
         }
+        let item: unknown;
+        try {
+          item = v[key];
+        } catch (error) {
+          this.#marker(M_THROWN, thrownText(error));
+          continue;
+        }
+        this.value(item);
       }
     } catch (error) {
       // The enumeration itself threw (a Proxy's ownKeys trap): say so, end here.

@@ -1,0 +1,248 @@
+#!/usr/bin/env node
+// @ts-check
+/**
+ * Runs the benchmark scenarios (`bench/*.ts` except the helpers) under Deno,
+ * Bun and Node, one after another, streaming their output, then rewrites
+ * bench/README.md from bench/results/*.json with bench/report.ts and formats
+ * both with deno fmt.
+ *
+ * Usage:
+ *   node scripts/bench.mjs [scenario ...] [deno|bun|node ...]
+ *
+ * With no scenario, every one runs; with no runtime, all three. A run's old
+ * result file is removed before it starts, so a run that fails shows as a
+ * gap in the report instead of an old number. Exits non-zero when any run
+ * failed (the report is still written from what there is).
+ *
+ * Environment:
+ *   TTLOG_BENCH_TIMEOUT_MS  per-run limit, default 10 minutes.
+ *
+ * @module
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
+const benchDir = join(repoRoot, "bench");
+/** Files in bench/ that are helpers, not scenarios. */
+const helpers = new Set(["results.ts", "report.ts"]);
+const runtimeNames = /** @type {const} */ (["deno", "bun", "node"]);
+/** @typedef {typeof runtimeNames[number]} RuntimeName */
+
+const runTimeoutMs = Number(
+  process.env.TTLOG_BENCH_TIMEOUT_MS ?? 10 * 60 * 1000,
+);
+if (!(runTimeoutMs > 0)) {
+  process.stderr.write(
+    `TTLOG_BENCH_TIMEOUT_MS must be a positive number of milliseconds, got "${process.env.TTLOG_BENCH_TIMEOUT_MS}".\n`,
+  );
+  process.exit(2);
+}
+// How long a timed-out run gets between SIGTERM and SIGKILL.
+const killGraceMs = 10 * 1000;
+
+/**
+ * @param {string} name
+ * @returns {string}
+ */
+function bin(name) {
+  return join(repoRoot, "node_modules", ".bin", name);
+}
+
+/**
+ * The command line that runs one TypeScript file under one runtime.
+ *
+ * @param {RuntimeName} runtime
+ * @param {string} file Path relative to the repo root.
+ * @returns {{ command: string, args: string[] }}
+ */
+function commandFor(runtime, file) {
+  switch (runtime) {
+    case "deno":
+      return { command: bin("deno"), args: ["run", "-A", file] };
+    case "bun":
+      return { command: bin("bun"), args: [file] };
+    case "node":
+      return { command: bin("tsx"), args: [file] };
+  }
+}
+
+/**
+ * Lists the scenario names (`bench/<name>.ts`), sorted.
+ *
+ * @returns {string[]}
+ */
+function scenarioNames() {
+  return readdirSync(benchDir)
+    .filter((file) => file.endsWith(".ts") && !helpers.has(file))
+    .sort()
+    .map((file) => file.slice(0, -".ts".length));
+}
+
+/** @type {import("node:child_process").ChildProcess | null} */
+let currentChild = null;
+
+/**
+ * Signals a run's whole process group, so nothing it started outlives it.
+ *
+ * @param {import("node:child_process").ChildProcess} child
+ * @param {NodeJS.Signals} signal
+ */
+function signalGroup(child, signal) {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+/**
+ * Runs a command with the terminal's output streams, NO_COLOR=1 and a time
+ * limit.
+ *
+ * @param {string} label What the run is, for the header and errors.
+ * @param {string} command
+ * @param {readonly string[]} args
+ * @returns {Promise<string | null>} null when it exited 0, else the problem.
+ */
+function runCommand(label, command, args) {
+  process.stdout.write(`\n=== ${label}: ${args.join(" ")}\n\n`);
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      cwd: repoRoot,
+      env: { ...process.env, NO_COLOR: "1" },
+      stdio: ["ignore", "inherit", "inherit"],
+      // Own process group, so a timeout can stop everything the run started.
+      detached: true,
+    });
+    currentChild = child;
+    let timedOut = false;
+    const timeout = setTimeout(() => {
+      timedOut = true;
+      process.stderr.write(
+        `\n${label}: still running after ${runTimeoutMs / 1000}s, killing it\n`,
+      );
+      signalGroup(child, "SIGTERM");
+      setTimeout(() => signalGroup(child, "SIGKILL"), killGraceMs).unref();
+    }, runTimeoutMs);
+    let settled = false;
+    /** @param {string | null} problem */
+    const settle = (problem) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timeout);
+      currentChild = null;
+      resolve(problem);
+    };
+    child.on("error", (error) => {
+      settle(`could not start ${command}: ${error.message}`);
+    });
+    child.on("close", (exitCode, signal) => {
+      if (timedOut) settle(`timed out after ${runTimeoutMs / 1000}s`);
+      else if (signal !== null) settle(`killed by ${signal}`);
+      else if (exitCode !== 0) settle(`exited with code ${exitCode}`);
+      else settle(null);
+    });
+  });
+}
+
+/**
+ * Splits argv into scenarios and runtimes.
+ *
+ * @param {readonly string[]} argv Arguments after the script name.
+ * @param {readonly string[]} known The scenarios in bench/.
+ * @returns {{ scenarios: string[], runtimes: RuntimeName[] }}
+ */
+function parseArgs(argv, known) {
+  /** @type {string[]} */
+  const scenarios = [];
+  /** @type {RuntimeName[]} */
+  const runtimes = [];
+  for (const arg of argv) {
+    const name = arg.replace(/^bench\//, "").replace(/\.ts$/, "");
+    if (known.includes(name)) {
+      scenarios.push(name);
+    } else if (runtimeNames.includes(/** @type {RuntimeName} */ (name))) {
+      runtimes.push(/** @type {RuntimeName} */ (name));
+    } else {
+      process.stderr.write(
+        `Unknown scenario or runtime "${arg}": scenarios are ${
+          known.join(", ")
+        }; runtimes are ${runtimeNames.join(", ")}.\n` +
+          "Usage: node scripts/bench.mjs [scenario ...] [deno|bun|node ...]\n",
+      );
+      process.exit(2);
+    }
+  }
+  return {
+    scenarios: scenarios.length === 0
+      ? [...known]
+      : known.filter((s) => scenarios.includes(s)),
+    runtimes: runtimes.length === 0
+      ? [...runtimeNames]
+      : runtimeNames.filter((r) => runtimes.includes(r)),
+  };
+}
+
+for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
+  process.on(signal, () => {
+    // Runs live in their own process group, so they miss the terminal's
+    // Ctrl-C unless it is passed on.
+    if (currentChild !== null) signalGroup(currentChild, signal);
+    process.stdout.write(`\ninterrupted by ${signal}\n`);
+    process.exit(130);
+  });
+}
+
+const { scenarios, runtimes } = parseArgs(
+  process.argv.slice(2),
+  scenarioNames(),
+);
+
+/** @type {string[]} */
+const failures = [];
+const started = Date.now();
+for (const scenario of scenarios) {
+  for (const runtime of runtimes) {
+    const resultFile = join(benchDir, "results", `${scenario}-${runtime}.json`);
+    if (existsSync(resultFile)) rmSync(resultFile);
+    const { command, args } = commandFor(runtime, `bench/${scenario}.ts`);
+    const label = `${scenario} on ${runtime}`;
+    const problem = await runCommand(label, command, args);
+    if (problem === null && !existsSync(resultFile)) {
+      failures.push(`${label}: exited 0 but wrote no ${resultFile}`);
+    } else if (problem !== null) {
+      failures.push(`${label}: ${problem}`);
+    }
+  }
+}
+
+const reportProblem = await runCommand("report", bin("tsx"), [
+  "bench/report.ts",
+]);
+if (reportProblem !== null) {
+  failures.push(`report: ${reportProblem}`);
+} else {
+  // The report writes plain tables; deno fmt aligns them, so `deno fmt
+  // --check` stays clean.
+  const fmtProblem = await runCommand("fmt", bin("deno"), [
+    "fmt",
+    "--quiet",
+    "bench/README.md",
+    "bench/results/",
+  ]);
+  if (fmtProblem !== null) failures.push(`deno fmt: ${fmtProblem}`);
+}
+
+const minutes = ((Date.now() - started) / 60000).toFixed(1);
+process.stdout.write(
+  `\n=== summary (${minutes} min)\n` +
+    (failures.length === 0
+      ? `${scenarios.length} scenario(s) x ${runtimes.length} runtime(s) ok; bench/README.md rewritten\n`
+      : failures.map((line) => `FAILED ${line}`).join("\n") + "\n"),
+);
+process.exitCode = failures.length === 0 ? 0 : 1;
