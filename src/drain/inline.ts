@@ -77,6 +77,8 @@ export class InlineHost {
 
   /** Delivers everything committed so far, then waits for the sinks. */
   async flush(): Promise<void> {
+    // After close() the sinks are closed: nothing more is handed to them.
+    if (this.#closed) return;
     if (!this.#running) {
       this.#running = true;
       try {
@@ -90,6 +92,7 @@ export class InlineHost {
 
   /** Flushes, stops scheduling and closes the sinks. */
   async close(): Promise<void> {
+    if (this.#closed) return;
     await this.flush();
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);

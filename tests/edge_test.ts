@@ -1,0 +1,80 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createLogger, type LogRecord, memorySink } from "../mod.ts";
+import { internals } from "../src/logger.ts";
+
+test("without SharedArrayBuffer the ring lives in an ArrayBuffer and still delivers", async () => {
+  const saved = globalThis.SharedArrayBuffer;
+  // Edge runtimes (Cloudflare Workers) have no SharedArrayBuffer.
+  // deno-lint-ignore no-explicit-any
+  delete (globalThis as any).SharedArrayBuffer;
+  let log;
+  const sink = memorySink();
+  try {
+    log = createLogger({
+      sinks: [sink],
+      ring: { bytes: 4096, overflow: "block" },
+    });
+  } finally {
+    globalThis.SharedArrayBuffer = saved;
+  }
+  const { ring, dictionary } = internals(log);
+  assert.ok(!(ring.buffer instanceof SharedArrayBuffer));
+  assert.ok(ring.buffer instanceof ArrayBuffer);
+  assert.ok(!(dictionary.buffer instanceof SharedArrayBuffer));
+  for (let i = 0; i < 500; i++) log.info("edge event", { i });
+  await log.flush();
+  assert.deepEqual(sink.records.map((r) => r.fields.i), [...Array(500).keys()]);
+  const m = log.metrics();
+  assert.equal(m.logged, m.emitted);
+  assert.equal(m.pending, 0);
+  await log.close();
+});
+
+test("a sink that logs while it is being drained neither recurses nor loses the event", async () => {
+  const seen: string[] = [];
+  const log = createLogger({
+    sinks: [{
+      name: "echo",
+      write(records: readonly LogRecord[]) {
+        for (const r of records) {
+          seen.push(r.msg);
+          if (r.msg === "outer") log.info("from the sink");
+        }
+      },
+    }],
+  });
+  log.info("outer");
+  await log.flush();
+  await log.flush();
+  assert.deepEqual(seen, ["outer", "from the sink"]);
+  const m = log.metrics();
+  assert.equal(m.logged, m.emitted + m.filtered + m.dropped + m.lost);
+  assert.equal(m.pending, 0);
+  await log.close();
+});
+
+test("the drain runs by itself after the current task, without flush()", async () => {
+  const sink = memorySink();
+  const log = createLogger({ sinks: [sink] });
+  log.info("scheduled");
+  assert.equal(sink.records.length, 0, "not delivered inside the log call");
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(sink.records.length, 1);
+  assert.equal(sink.records[0].msg, "scheduled");
+  await log.close();
+});
+
+test("events logged after close() are counted as pending and reported, not thrown", async () => {
+  const sink = memorySink();
+  const log = createLogger({ sinks: [sink] });
+  log.info("before");
+  await log.close();
+  await log.close();
+  assert.doesNotThrow(() => log.info("after"));
+  await log.flush();
+  const m = log.metrics();
+  assert.equal(sink.records.length, 1);
+  assert.equal(m.logged, 2);
+  assert.equal(m.pending, 1);
+});
