@@ -128,11 +128,18 @@ export interface LoggerOptions {
   readonly dictionaryBytes?: number;
   /** Field keys whose values are replaced by `[Redacted]` at any depth, case-insensitively. */
   readonly redact?: readonly string[];
-  /** Size limits for values. */
+  /** Size limits for values (`depth` at most 16). */
   readonly limits?: Partial<EncodeLimits>;
   /** The drain's host: `false` (the caller's thread) or `"auto"` (same, for now). */
   readonly worker?: boolean | "auto";
 }
+
+/**
+ * The deepest `limits.depth`: each open level may need a few closing bytes
+ * past a record's content room (its 128-byte slack), and the decoder reads
+ * at most 64 levels.
+ */
+const MAX_DEPTH = 16;
 
 const OPTION_KEYS = [
   "service",
@@ -166,6 +173,8 @@ class Core {
   readonly directives: Directives | undefined;
   readonly ringBytes: number;
   #closing: Promise<void> | undefined;
+  /** Target ids by target: a child per request must not add a dictionary entry each time. */
+  #targetIds = new Map<string, number>();
 
   constructor(options: LoggerOptions) {
     this.service = options.service ?? "app";
@@ -213,11 +222,21 @@ class Core {
     const emit = this.emitLevelFor(target);
     return {
       target,
-      targetId: this.recorder.targetId(target),
+      targetId: this.#targetId(target),
       bound,
       threshold:
         (emit < this.recordLevel ? emit : this.recordLevel) as LevelValue,
     };
+  }
+
+  #targetId(target: string): number {
+    let id = this.#targetIds.get(target);
+    if (id === undefined) {
+      id = this.recorder.targetId(target);
+      // Bounded by the dictionary: once it is full, ids are 0 and not kept.
+      if (id !== 0) this.#targetIds.set(target, id);
+    }
+    return id;
   }
 
   metrics(): Metrics {
@@ -265,6 +284,29 @@ class Core {
     Atomics.store(this.recorder.ctl, CTL_WAITING, 1);
   }
 }
+
+/** Room a template value needs before it starts (the recorder's room per item). */
+const VALUE_ROOM = 24;
+
+/** A template's part: its raw text where an invalid escape (`\u` in `C:\users`) left it undefined. */
+function templatePart(strings: TemplateStringsArray, i: number): string {
+  const part = strings[i];
+  return typeof part === "string" ? part : String(strings.raw[i] ?? "");
+}
+
+/**
+ * Writes a child's bound fields, or, when the record has no room left for
+ * them (a long message, a small ring), says so rather than drop them silently.
+ */
+function writeBound(rec: Recorder, bound: Uint8Array): void {
+  if (rec.pos + bound.length <= rec.end) rec.bytes(bound);
+  else {rec.field(
+      "…",
+      `[${bound.length} bytes of bound fields left out: no room]`,
+    );}
+}
+
+const OBJECT_PROTO = Object.prototype;
 
 function isTemplate(value: unknown): value is TemplateStringsArray {
   return Array.isArray(value) && (value as { raw?: unknown }).raw !== undefined;
@@ -363,9 +405,15 @@ class LoggerImpl implements Logger {
           rec.varint(1);
           rec.str(first);
         }
-        if (ctx.bound !== null) rec.bytes(ctx.bound);
+        if (ctx.bound !== null) writeBound(rec, ctx.bound);
         if (n > 1) {
-          if (isFields(a)) rec.fields(a, site);
+          // The usual fields object is a literal: one prototype check says
+          // it is not an array or an Error, and that its keys are all own.
+          if (
+            typeof a === "object" && a !== null &&
+            Object.getPrototypeOf(a) === OBJECT_PROTO
+          ) rec.fields(a, site, true);
+          else if (isFields(a)) rec.fields(a, site);
           else rec.field("arg1", a);
           if (n > 2) this.#extraFields(2, n, b, c, d, extra);
         }
@@ -375,11 +423,25 @@ class LoggerImpl implements Logger {
         if (!rec.begin(level, ctx.targetId, site)) return;
         if (ctx.targetId === 0) rec.str(ctx.target);
         const values = first.length - 1;
+        // Each part and value is written only with room for it: past the
+        // room the rest are left out (the reader shows them as "…"), so a
+        // template with many values never outgrows the record.
+        let cut = false;
         if (site === 0) {
           rec.varint(first.length);
-          for (let i = 0; i < first.length; i++) rec.str(first[i]);
+          for (let i = 0; i < first.length; i++) {
+            if (rec.pos > rec.end - VALUE_ROOM) {
+              cut = true;
+              break;
+            }
+            rec.str(templatePart(first, i));
+          }
         }
-        for (let i = 0; i < values; i++) {
+        for (let i = 0; i < values && !cut; i++) {
+          if (rec.pos > rec.end - VALUE_ROOM) {
+            cut = true;
+            break;
+          }
           rec.value(
             i === 0
               ? a
@@ -392,14 +454,14 @@ class LoggerImpl implements Logger {
               : extra?.[i - 4],
           );
         }
-        if (ctx.bound !== null) rec.bytes(ctx.bound);
+        if (ctx.bound !== null && !cut) writeBound(rec, ctx.bound);
         rec.commit();
       } else {
         this.#logOther(level, n, first, a, b, c, d, extra);
       }
     } catch (error) {
       rec.abort();
-      this.#logUnloggable(level, error);
+      this.#logUnloggable(level, first, error);
     }
   }
 
@@ -418,7 +480,7 @@ class LoggerImpl implements Logger {
     const ctx = this.#ctx;
     let msg: string;
     let rest = 1;
-    if (typeof a === "string") {
+    if (typeof a === "string" && (first instanceof Error || isFields(first))) {
       msg = a;
       rest = 2;
     } else if (first instanceof Error) {
@@ -435,7 +497,7 @@ class LoggerImpl implements Logger {
       rec.varint(1);
       rec.str(msg);
     }
-    if (ctx.bound !== null) rec.bytes(ctx.bound);
+    if (ctx.bound !== null) writeBound(rec, ctx.bound);
     if (first instanceof Error) rec.field("err", first);
     else if (isFields(first)) rec.fields(first);
     if (n > rest) {
@@ -473,13 +535,16 @@ class LoggerImpl implements Logger {
     }
   }
 
-  #logUnloggable(level: number, error: unknown): void {
+  #logUnloggable(level: number, first: unknown, error: unknown): void {
     const rec = this.#core.recorder;
     try {
       if (!rec.begin(level, this.#ctx.targetId, 0)) return;
       if (this.#ctx.targetId === 0) rec.str(this.#ctx.target);
       rec.varint(1);
-      rec.str(`[ttlog could not encode this event: ${safeString(error)}]`);
+      const msg = typeof first === "string" ? `${first} ` : "";
+      rec.str(
+        `${msg}[ttlog could not encode this event: ${safeString(error)}]`,
+      );
       rec.commit();
     } catch {
       rec.abort();
@@ -645,6 +710,15 @@ function validateOptions(options: LoggerOptions): void {
     }
   }
   if (
+    options.directives !== undefined && typeof options.directives !== "string"
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: directives must be a string such as "info,db=debug", got ${
+        safeString(options.directives)
+      }`,
+    );
+  }
+  if (
     options.redact !== undefined &&
     (!Array.isArray(options.redact) ||
       options.redact.some((k) => typeof k !== "string"))
@@ -675,6 +749,11 @@ function validateOptions(options: LoggerOptions): void {
         `createLogger: limits.${key} must be a positive integer, got ${
           safeString(value)
         }`,
+      );
+    }
+    if (key === "depth" && value > MAX_DEPTH) {
+      throw new TtlogConfigError(
+        `createLogger: limits.depth must be at most ${MAX_DEPTH}, got ${value}: deeper values would not fit a record's closing room or be readable`,
       );
     }
   }

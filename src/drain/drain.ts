@@ -29,6 +29,12 @@ import type { Sink } from "../sinks/sink.ts";
 /** Records read from one ring per pass, at most (keeps each pass short). */
 const BATCH_RECORDS = 4096;
 
+/**
+ * Stand-ins, in a batch, for events whose record is framed but could not be
+ * decoded: accounting counts each as lost, and none reaches a sink.
+ */
+const UNDECODABLE = new WeakSet<LogRecord>();
+
 /** Per-sink delivery counters. */
 export interface SinkMetrics {
   /** Records handed to the sink. */
@@ -157,6 +163,7 @@ export class Drain {
     const begin = read;
     let count = 0;
     let corrupt = false;
+    let undecodable = 0;
     while (read !== commit && count < BATCH_RECORDS) {
       const index = read & mask;
       const word = i32[index >> 2];
@@ -181,8 +188,10 @@ export class Drain {
             ),
           );
         } catch {
-          corrupt = true;
-          break;
+          // Sound framing, bad content: skip this record alone (its length
+          // is known), and account for its event as lost.
+          undecodable++;
+          batch.push(this.#undecodable(u8, index));
         }
         count++;
       }
@@ -197,11 +206,18 @@ export class Drain {
       Atomics.store(ctl, CTL_READ, tailAfter);
       return this.#readSource(source, batch);
     }
+    if (undecodable > 0) {
+      this.#report(
+        `ttlog: ${undecodable} record(s) in the ring could not be decoded; counted as lost`,
+      );
+    }
     if (corrupt) {
+      // The records read before this one are intact (the tail did not pass
+      // them): keep them. What follows cannot be framed: skip to the newest
+      // record; the next event's sequence gap counts what was skipped.
       this.#report(
         `ttlog: a record in the ring could not be decoded; skipping to the newest record`,
       );
-      batch.length = first;
       read = commit;
     }
     this.#account(source, batch, first);
@@ -213,13 +229,15 @@ export class Drain {
   /** Counts losses (sequence gaps, drops), filters below emit level, in place. */
   #account(source: Source, batch: LogRecord[], first: number): void {
     let lost = 0;
+    let undecodable = 0;
     let kept = first;
     for (let i = first; i < batch.length; i++) {
       const record = batch[i];
       const gap = (record.seq - source.expectedSeq) | 0;
       if (gap > 0) lost += gap;
       source.expectedSeq = (record.seq + 1) | 0;
-      if (this.#emitLevelOf(record.target) <= levelValue(record.level)) {
+      if (UNDECODABLE.has(record)) undecodable++;
+      else if (this.#emitLevelOf(record.target) <= levelValue(record.level)) {
         batch[kept++] = record;
       } else this.counters.filtered++;
     }
@@ -236,9 +254,34 @@ export class Drain {
         this.#lossRecord(lost, "overwritten before the drain read them"),
       );
     }
+    if (undecodable > 0) {
+      this.counters.lost += undecodable;
+      batch.splice(
+        first,
+        0,
+        this.#lossRecord(undecodable, "their records could not be decoded"),
+      );
+    }
     if (newlyDropped > 0) {
       batch.push(this.#lossRecord(newlyDropped, "dropped: the ring was full"));
     }
+  }
+
+  /** A stand-in for the event of an undecodable record, carrying its sequence number. */
+  #undecodable(u8: Uint8Array, index: number): LogRecord {
+    const seq = (u8[index + 4] | (u8[index + 5] << 8) | (u8[index + 6] << 16) |
+      (u8[index + 7] << 24)) >>> 0;
+    const record: LogRecord = {
+      time: Date.now(),
+      level: "warn",
+      target: "ttlog",
+      msg: "",
+      fields: {},
+      service: this.#service,
+      seq,
+    };
+    UNDECODABLE.add(record);
+    return record;
   }
 
   #lossRecord(count: number, reason: string): LogRecord {

@@ -164,11 +164,9 @@ export class ValueReader {
         return null;
       case T_UNDEFINED:
         return undefined;
-      case T_STR_TRUNC: {
-        const original = this.varint();
-        const kept = this.#stringItem();
-        return `${kept}…[${original - kept.length} more chars]`;
-      }
+      case T_STR_TRUNC:
+        this.pos--;
+        return this.#stringItem();
       case T_BIGINT: {
         const digits = this.#stringItem();
         try {
@@ -194,7 +192,23 @@ export class ValueReader {
     }
   }
 
+  /**
+   * Reads a string item where only a string may stand (a key, a marker's
+   * text, a bigint's digits): the encoder cuts those too, so a cut string
+   * (T_STR_TRUNC around a plain one) is read with its visible marker.
+   */
   #stringItem(): string {
+    const tag = this.byte();
+    if (tag === T_STR_TRUNC) {
+      const original = this.varint();
+      const kept = this.#plainString();
+      return `${kept}…[${original - kept.length} more chars]`;
+    }
+    if (tag !== T_STR && tag !== T_STR_WTF8) this.#fail("expected a string");
+    return this.#rawString(tag);
+  }
+
+  #plainString(): string {
     const tag = this.byte();
     if (tag !== T_STR && tag !== T_STR_WTF8) this.#fail("expected a string");
     return this.#rawString(tag);
@@ -214,6 +228,8 @@ export class ValueReader {
           for (let i = 0; i + 1 < flat.length; i += 2) {
             map.set(flat[i], flat[i + 1]);
           }
+          // A cut Map ends with one marker after its pairs: keep it, as an object's "…" key.
+          if (flat.length % 2 === 1) map.set("…", flat[flat.length - 1]);
           return map;
         }
         case T_OBJECT: {
@@ -362,6 +378,11 @@ export function decodeEvent(
   end: number,
   service: string,
 ): LogRecord {
+  if (!(start >= 0 && start + 24 <= end && end <= u8.length)) {
+    throw new TtlogFormatError(
+      `record at byte ${start} (to ${end}) does not fit its header and buffer (${u8.length} bytes)`,
+    );
+  }
   f64Bytes.set(u8.subarray(start + 8, start + 16));
   const time = f64[0];
   const seq = (u8[start + 4] | (u8[start + 5] << 8) | (u8[start + 6] << 16) |
@@ -389,13 +410,16 @@ export function decodeEvent(
     target = entry;
   }
   let parts: readonly string[];
+  let cut = false;
   if (siteId === 0) {
     const count = reader.varint();
-    if (count > end - reader.pos) {
-      throw new TtlogFormatError(`too many message parts at byte ${start}`);
-    }
+    // Parts that did not fit the record were left out (each part is at
+    // least one byte, so this loop is bounded by the record).
     const inline: string[] = [];
-    for (let i = 0; i < count; i++) inline.push(reader.string());
+    for (let i = 0; i < count && reader.pos < end; i++) {
+      inline.push(reader.string());
+    }
+    cut = inline.length < count;
     parts = inline;
   } else {
     const entry = reader.dictionary.get(siteId);
@@ -406,8 +430,10 @@ export function decodeEvent(
   }
   let msg = parts[0] ?? "";
   for (let i = 1; i < parts.length; i++) {
-    msg += renderValue(reader.value()) + parts[i];
+    // Values that did not fit the record were left out: the content ends.
+    msg += (reader.pos < end ? renderValue(reader.value()) : "…") + parts[i];
   }
+  if (cut) msg += "…";
   const fields: FieldValues = {};
   reader.body(fields);
   return { time, level: levelName, target, msg, fields, service, seq };

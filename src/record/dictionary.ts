@@ -44,6 +44,17 @@ export function allocateDictionary(bytes: number): DictionaryMemory {
   };
 }
 
+/**
+ * A call site's part: a tagged template's part is undefined where it holds an
+ * invalid escape (`\u` in `C:\users`): its raw text stands in for it.
+ */
+function partText(parts: readonly string[], i: number): string {
+  const part = parts[i];
+  if (typeof part === "string") return part;
+  const raw = (parts as { raw?: readonly unknown[] }).raw?.[i];
+  return typeof raw === "string" ? raw : "";
+}
+
 /** The producer's side: appends entries. One writer per dictionary. */
 export class DictionaryWriter {
   #ctl: Int32Array;
@@ -81,7 +92,10 @@ export class DictionaryWriter {
   addSite(parts: readonly string[]): number {
     let bytes = 4;
     const lengths: number[] = [];
-    for (const part of parts) {
+    const texts: string[] = [];
+    for (let i = 0; i < parts.length; i++) {
+      const part = partText(parts, i);
+      texts.push(part);
       const length = wtf8Length(part, 0, part.length);
       lengths.push(length);
       bytes += 5 + Math.abs(length);
@@ -102,7 +116,7 @@ export class DictionaryWriter {
       u8[p++] = (n >> 8) & 0xff;
       u8[p++] = (n >> 16) & 0xff;
       u8[p++] = (n >>> 24) & 0xff;
-      p = writeWtf8(u8, p, parts[i], 0, parts[i].length);
+      p = writeWtf8(u8, p, texts[i], 0, texts[i].length);
     }
     return this.#commit(ENTRY_SITE, p - start);
   }

@@ -87,6 +87,7 @@ const MAX_MESSAGE_SITES = 4096;
 /** Longest key or message interned; longer ones are written inline. */
 const MAX_INTERNED_LENGTH = 256;
 
+const OBJECT_PROTO = Object.prototype;
 const f64 = new Float64Array(1);
 const f64Words = new Int32Array(f64.buffer);
 const f64Bytes = new Uint8Array(f64.buffer);
@@ -238,6 +239,9 @@ export class Recorder {
     if (pad >= max) pad = 0;
     if (((w - this.tail) | 0) + pad + max > capacity) {
       if (!this.#makeRoom(pad + max)) return false;
+      // Making room may have run the drain, and a sink may have logged:
+      // start again from where the ring is now.
+      if (this.write !== w) return this.begin(level, targetId, siteId);
     }
     const i32 = this.i32;
     if (pad !== 0) {
@@ -362,7 +366,7 @@ export class Recorder {
     const n = s.length;
     const u8 = this.u8;
     let p = this.pos;
-    if (n < 128 && p + n + 2 <= this.end) {
+    if (n < 128 && n <= this.limits.string && p + n + 2 <= this.end) {
       u8[p] = T_STR;
       u8[p + 1] = n;
       p += 2;
@@ -464,13 +468,10 @@ export class Recorder {
       if (stack[i] === v) return this.#marker(M_CIRCULAR, "[Circular]");
     }
     if (depth >= this.limits.depth) {
-      return this.#marker(M_DEPTH, Array.isArray(v) ? "[Array]" : "[Object]");
+      return this.#marker(M_DEPTH, isArraySafe(v) ? "[Array]" : "[Object]");
     }
     if (this.pos > this.end - ITEM_ROOM) {
-      return this.#marker(
-        M_TRUNCATED,
-        Array.isArray(v) ? "[Array]" : "[Object]",
-      );
+      return this.#marker(M_TRUNCATED, isArraySafe(v) ? "[Array]" : "[Object]");
     }
     stack[depth] = v;
     this.#depth = depth + 1;
@@ -602,9 +603,10 @@ export class Recorder {
 
   /**
    * Writes the keys and values of `fields` (an object body without its end).
+   * `plain`: the caller already knows its prototype is Object.prototype.
    * Redacted keys get a marker: their value is never read.
    */
-  fields(fields: object, siteId = 0): void {
+  fields(fields: object, siteId = 0, plain?: boolean): void {
     const depth = this.#depth;
     this.#stack[depth] = fields;
     this.#depth = depth + 1;
@@ -616,7 +618,7 @@ export class Recorder {
       }
     }
     try {
-      this.#body(fields as Record<string, unknown>, false, shape);
+      this.#body(fields as Record<string, unknown>, false, shape, plain);
     } catch (error) {
       this.#marker(M_THROWN, thrownText(error));
     } finally {
@@ -636,12 +638,18 @@ export class Recorder {
     v: Record<string, unknown>,
     isError: boolean,
     shape?: KeyShape,
+    plain?: boolean,
   ): void {
     const limit = this.limits.items;
     let count = 0;
     let left = 0;
     try {
+      // for-in also walks inherited enumerable keys: only own ones count.
+      // A plain object inherits none (unless Object.prototype itself was
+      // polluted), so the per-key check is paid only by class instances.
+      const own = plain ?? Object.getPrototypeOf(v) === OBJECT_PROTO;
       for (const key in v) {
+        if (!own && !Object.hasOwn(v, key)) continue;
         if (
           isError &&
           (key === "stack" || key === "message" || key === "name" ||
@@ -727,6 +735,15 @@ export class Recorder {
     const code = redacted ? -id : id;
     this.#keyIds.set(key, code);
     return code;
+  }
+}
+
+/** `Array.isArray` that never throws (a revoked Proxy throws). */
+function isArraySafe(v: unknown): boolean {
+  try {
+    return Array.isArray(v);
+  } catch {
+    return false;
   }
 }
 

@@ -90,7 +90,8 @@ export function wtf8Fit(s: string, from: number, budget: number): number {
   return i;
 }
 
-const decoder = new TextDecoder();
+// ignoreBOM: a leading U+FEFF is part of the logged string, not a byte order mark.
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 let scratch = new Uint8Array(1024);
 let units = new Uint16Array(1024);
 
