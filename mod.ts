@@ -76,7 +76,7 @@ export {
   Marker,
   type MarkerKind,
 } from "./src/record/values.ts";
-export type { Formatter, Sink } from "./src/sinks/sink.ts";
+export type { Formatter, Sink, SinkSpec } from "./src/sinks/sink.ts";
 export {
   type MemorySink,
   memorySink,

@@ -11,8 +11,11 @@ import {
   levelFor,
   parseDirectives,
 } from "./directives.ts";
-import { Drain } from "./drain/drain.ts";
+import { Drain, percentile } from "./drain/drain.ts";
 import { InlineHost } from "./drain/inline.ts";
+import { WorkerHost } from "./drain/worker_host.ts";
+import { onProcessExit } from "./runtime/exit.ts";
+import { canStartWorker } from "./runtime/worker.ts";
 import {
   Level,
   type LevelName,
@@ -130,8 +133,14 @@ export interface LoggerOptions {
   readonly redact?: readonly string[];
   /** Size limits for values (`depth` at most 16). */
   readonly limits?: Partial<EncodeLimits>;
-  /** The drain's host: `false` (the caller's thread) or `"auto"` (same, for now). */
+  /**
+   * Where the drain runs: `"auto"` (default: a worker thread when the runtime
+   * has one and every sink can be rebuilt there, else the caller's thread),
+   * `true` (a worker, or an error saying why not) or `false`.
+   */
   readonly worker?: boolean | "auto";
+  /** How long exit and signal hooks may spend delivering pending events (default 2000 ms). */
+  readonly exitTimeoutMs?: number;
 }
 
 /**
@@ -152,6 +161,7 @@ const OPTION_KEYS = [
   "redact",
   "limits",
   "worker",
+  "exitTimeoutMs",
 ];
 
 interface Context {
@@ -166,8 +176,10 @@ class Core {
   readonly ring: RingMemory;
   readonly dictionaryMemory: DictionaryMemory;
   readonly recorder: Recorder;
-  readonly drain: Drain;
-  readonly host: InlineHost;
+  /** The drain, when it runs on this thread. */
+  readonly drain: Drain | undefined;
+  readonly host: InlineHost | WorkerHost;
+  #removeExitHooks: () => void;
   readonly recordLevel: LevelValue;
   readonly emitLevel: LevelValue;
   readonly directives: Directives | undefined;
@@ -202,14 +214,53 @@ class Core {
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       redact: options.redact ?? [],
     });
-    this.drain = new Drain({
-      service: this.service,
-      sinks: options.sinks ?? [consoleSink()],
-      emitLevel: (target) => this.emitLevelFor(target),
-      report: (message) => runtime.write("stderr", message + "\n"),
+    const sinks = options.sinks ?? [consoleSink()];
+    const report = (message: string) => runtime.write("stderr", message + "\n");
+    const makeDrain = () => {
+      const drain = new Drain({
+        service: this.service,
+        sinks,
+        emitLevel: (target) => this.emitLevelFor(target),
+        report,
+      });
+      drain.add({ ring: memory, dictionary: dictionaryMemory });
+      return drain;
+    };
+    if (useWorker(options.worker ?? "auto", sinks)) {
+      this.drain = undefined;
+      this.host = new WorkerHost({
+        recorder: this.recorder,
+        ring: memory,
+        dictionary: dictionaryMemory,
+        sinks,
+        service: this.service,
+        level: this.emitLevel,
+        directives: spec === undefined || spec.trim() === "" ? undefined : spec,
+        makeDrain,
+        report,
+      });
+    } else {
+      this.drain = makeDrain();
+      this.host = new InlineHost(this.drain, this.recorder);
+    }
+    const exitTimeout = options.exitTimeoutMs ?? 2000;
+    let flushedAt = -1;
+    this.#removeExitHooks = onProcessExit({
+      // The event loop is empty: deliver what is pending (once per new event).
+      beforeExit: () => {
+        if (this.recorder.recorded === flushedAt) return;
+        flushedAt = this.recorder.recorded;
+        this.host.flush().catch(report);
+      },
+      exit: () => {
+        if (!this.host.flushSync(exitTimeout)) {
+          report(`ttlog: events still pending after ${exitTimeout} ms at exit`);
+        }
+      },
+      signal: () => {
+        this.host.flushSync(exitTimeout);
+      },
     });
-    this.drain.add({ ring: memory, dictionary: dictionaryMemory });
-    this.host = new InlineHost(this.drain, this.recorder);
   }
 
   emitLevelFor(target: string): LevelValue {
@@ -241,7 +292,13 @@ class Core {
 
   metrics(): Metrics {
     const r = this.recorder;
-    const c = this.drain.counters;
+    const host = this.host;
+    const c = host instanceof WorkerHost
+      ? host.counters()
+      : this.drain!.counters;
+    const { times, count } = host instanceof WorkerHost
+      ? host.passTimes()
+      : { times: this.drain!.passTimes, count: c.passes };
     const logged = r.recorded + r.dropped;
     const used = r.used();
     return {
@@ -259,7 +316,14 @@ class Core {
       ringHighWater: Math.max(r.highWater, used),
       dictionaryEntries: r.dictionary.count,
       dictionaryBytes: r.dictionary.bytes,
-      sinks: this.drain.sinkMetrics(),
+      drainPasses: c.passes,
+      drainBatchMsP50: percentile(times, count, 0.5),
+      drainBatchMsP99: percentile(times, count, 0.99),
+      worker: host instanceof WorkerHost,
+      workerRestarts: host instanceof WorkerHost ? host.restarts : 0,
+      sinks: host instanceof WorkerHost
+        ? host.sinkMetrics()
+        : this.drain!.sinkMetrics(),
     };
   }
 
@@ -269,6 +333,7 @@ class Core {
   }
 
   async #close(): Promise<void> {
+    this.#removeExitHooks();
     await this.host.close();
     let warned = false;
     // Events logged after close stay in the ring (a snapshot still sees
@@ -757,14 +822,9 @@ function validateOptions(options: LoggerOptions): void {
       );
     }
   }
-  if (options.worker === true) {
-    throw new TtlogConfigError(
-      `createLogger: worker: true is not available yet: the drain runs on the caller's thread (use worker: false or "auto")`,
-    );
-  }
   if (
     options.worker !== undefined && options.worker !== false &&
-    options.worker !== "auto"
+    options.worker !== true && options.worker !== "auto"
   ) {
     throw new TtlogConfigError(
       `createLogger: worker must be true, false or "auto", got ${
@@ -772,6 +832,37 @@ function validateOptions(options: LoggerOptions): void {
       }`,
     );
   }
+  if (
+    options.exitTimeoutMs !== undefined &&
+    (typeof options.exitTimeoutMs !== "number" ||
+      !(options.exitTimeoutMs >= 0 && options.exitTimeoutMs <= 60_000))
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: exitTimeoutMs must be a number of ms from 0 to 60000, got ${
+        safeString(options.exitTimeoutMs)
+      }`,
+    );
+  }
+}
+
+/** Whether the drain goes to a worker; throws when `worker: true` cannot be honoured. */
+function useWorker(worker: boolean | "auto", sinks: readonly Sink[]): boolean {
+  if (worker === false) return false;
+  const stuck = sinks.find((sink) => sink.spec === undefined);
+  if (worker === true) {
+    if (!canStartWorker()) {
+      throw new TtlogConfigError(
+        `createLogger: worker: true needs worker threads and SharedArrayBuffer, which this runtime does not have (use worker: "auto" or false)`,
+      );
+    }
+    if (stuck !== undefined) {
+      throw new TtlogConfigError(
+        `createLogger: worker: true, but sink "${stuck.name}" cannot run in a worker (it has no spec to rebuild it there); use worker: "auto" or false to drain on this thread`,
+      );
+    }
+    return true;
+  }
+  return stuck === undefined && canStartWorker();
 }
 
 /**
@@ -810,8 +901,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 export interface LoggerInternals {
   /** The producer's recorder (hot path). */
   readonly recorder: Recorder;
-  /** The drain. */
-  readonly drain: Drain;
+  /** The drain, when it runs on the caller's thread (else it is in the worker). */
+  readonly drain: Drain | undefined;
+  /** The drain's host. */
+  readonly host: InlineHost | WorkerHost;
   /** The ring's memory. */
   readonly ring: RingMemory;
   /** The dictionary's memory. */
@@ -827,6 +920,7 @@ export function internals(logger: Logger): LoggerInternals {
   return {
     recorder: core.recorder,
     drain: core.drain,
+    host: core.host,
     ring: core.ring,
     dictionary: core.dictionaryMemory,
   };

@@ -39,6 +39,16 @@ export interface Metrics {
   readonly dictionaryEntries: number;
   /** Bytes the dictionary uses. */
   readonly dictionaryBytes: number;
+  /** Drain passes that read at least one record. */
+  readonly drainPasses: number;
+  /** Median duration of a drain pass (read, decode, deliver), in ms, over recent passes. */
+  readonly drainBatchMsP50: number;
+  /** 99th-percentile duration of a drain pass, in ms, over recent passes. */
+  readonly drainBatchMsP99: number;
+  /** Whether the drain runs in a worker thread. */
+  readonly worker: boolean;
+  /** Times the drain moved to the caller's thread because its worker failed. */
+  readonly workerRestarts: number;
   /** Per sink: records written and failures. */
   readonly sinks: readonly { name: string; written: number; errors: number }[];
 }

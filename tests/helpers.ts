@@ -159,6 +159,9 @@ export function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
 export const METRICS_KEYS = [
   "dictionaryBytes",
   "dictionaryEntries",
+  "drainBatchMsP50",
+  "drainBatchMsP99",
+  "drainPasses",
   "dropped",
   "emitted",
   "filtered",
@@ -172,4 +175,6 @@ export const METRICS_KEYS = [
   "ringHighWater",
   "ringUsed",
   "sinks",
+  "worker",
+  "workerRestarts",
 ] as const;

@@ -736,6 +736,11 @@ test("metrics(): shape, counters and ring figures", async () => {
       ringHighWater: 0,
       dictionaryEntries: 0,
       dictionaryBytes: 0,
+      drainPasses: 0,
+      drainBatchMsP50: 0,
+      drainBatchMsP99: 0,
+      worker: false,
+      workerRestarts: 0,
       sinks: undefined,
     },
   );
@@ -756,8 +761,12 @@ test("metrics(): shape, counters and ring figures", async () => {
   assert.equal(m.pending, 0);
   assert.ok(m.ringHighWater >= m.ringUsed);
   assert.deepEqual(m.sinks, [{ name: "memory", written: 1, errors: 0 }]);
+  assert.equal(m.drainPasses, 1);
+  assert.ok(m.drainBatchMsP99 >= m.drainBatchMsP50 && m.drainBatchMsP50 >= 0);
   for (const key of METRICS_KEYS) {
-    if (key !== "sinks") assert.equal(typeof m[key], "number", key);
+    if (key !== "sinks" && key !== "worker") {
+      assert.equal(typeof m[key], "number", key);
+    }
   }
   assert.equal(sink.records.length, 1);
 });

@@ -86,6 +86,43 @@ export interface DrainCounters {
   droppedSeen: number;
   /** "lost N events" records written. */
   lossRecords: number;
+  /** Passes that read at least one record. */
+  passes: number;
+}
+
+/** Pass durations kept for percentiles. */
+export const PASS_TIMES = 256;
+
+/**
+ * Merges per-producer batches by time. Each producer's own order is kept
+ * even if its clock stepped back: only the heads are compared.
+ */
+function mergeByTime(parts: LogRecord[][]): LogRecord[] {
+  const out: LogRecord[] = [];
+  const heads = parts.map(() => 0);
+  for (;;) {
+    let best = -1;
+    for (let i = 0; i < parts.length; i++) {
+      if (
+        heads[i] < parts[i].length &&
+        (best < 0 || parts[i][heads[i]].time < parts[best][heads[best]].time)
+      ) best = i;
+    }
+    if (best < 0) return out;
+    out.push(parts[best][heads[best]++]);
+  }
+}
+
+/** The p-th percentile (0-1) of the first `count` values (unsorted input). */
+export function percentile(
+  values: Float64Array,
+  count: number,
+  p: number,
+): number {
+  const n = Math.min(count, values.length);
+  if (n === 0) return 0;
+  const sorted = values.slice(0, n).sort();
+  return sorted[Math.min(n - 1, Math.floor(p * n))];
 }
 
 /** Reads rings, filters, accounts, delivers. */
@@ -96,6 +133,7 @@ export class Drain {
     lost: 0,
     droppedSeen: 0,
     lossRecords: 0,
+    passes: 0,
   };
   #sources: Source[] = [];
   #sinks: SinkState[];
@@ -146,11 +184,36 @@ export class Drain {
    * Returns the number of records read (0: nothing was pending).
    */
   pump(): number {
-    const batch: LogRecord[] = [];
+    const started = performance.now();
     let read = 0;
-    for (const source of this.#sources) read += this.#readSource(source, batch);
+    let batch: LogRecord[];
+    if (this.#sources.length === 1) {
+      batch = [];
+      read = this.#readSource(this.#sources[0], batch);
+    } else {
+      const parts: LogRecord[][] = [];
+      for (const source of this.#sources) {
+        const part: LogRecord[] = [];
+        read += this.#readSource(source, part);
+        if (part.length > 0) parts.push(part);
+      }
+      batch = parts.length === 1 ? parts[0] : mergeByTime(parts);
+    }
     if (batch.length > 0) this.#deliver(batch);
+    if (read > 0) {
+      const times = this.passTimes;
+      times[this.counters.passes % times.length] = performance.now() - started;
+      this.counters.passes++;
+    }
     return read;
+  }
+
+  /** Durations of the most recent passes, in ms (a ring indexed by `passes`). */
+  readonly passTimes: Float64Array = new Float64Array(PASS_TIMES);
+
+  /** How many producers are registered. */
+  get producers(): number {
+    return this.#sources.length;
   }
 
   #readSource(source: Source, batch: LogRecord[]): number {
@@ -362,6 +425,20 @@ export class Drain {
         this.#sinkFailed(state, error);
       }
     }));
+  }
+
+  /** Asks every sink to flush without waiting (exit hooks); failures are counted. */
+  flushSinksNow(): void {
+    for (const state of this.#sinks) {
+      try {
+        const result = state.sink.flush?.();
+        if (result instanceof Promise) {
+          result.catch((error) => this.#sinkFailed(state, error));
+        }
+      } catch (error) {
+        this.#sinkFailed(state, error);
+      }
+    }
   }
 
   /** Closes every sink (once each); failures are counted and reported. */

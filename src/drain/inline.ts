@@ -90,6 +90,26 @@ export class InlineHost {
     await this.#drain.settle();
   }
 
+  /**
+   * Delivers everything committed so far without yielding (exit hooks),
+   * for at most `timeoutMs`; asks the sinks to flush but cannot wait for
+   * asynchronous ones. Returns whether the rings were emptied in time.
+   */
+  flushSync(timeoutMs: number): boolean {
+    if (this.#closed || this.#running) return this.#closed;
+    const deadline = Date.now() + timeoutMs;
+    this.#running = true;
+    try {
+      while (this.#drain.pump() > 0) {
+        if (Date.now() > deadline) return false;
+      }
+      this.#drain.flushSinksNow();
+      return true;
+    } finally {
+      this.#running = false;
+    }
+  }
+
   /** Flushes, stops scheduling and closes the sinks. */
   async close(): Promise<void> {
     if (this.#closed) return;

@@ -54,6 +54,12 @@ export function consoleSink(options: ConsoleSinkOptions = {}): Sink {
   }
   return {
     name: `console:${stream}`,
+    // A formatter function cannot cross to a worker: then the drain stays here.
+    spec: typeof format === "function" ? undefined : {
+      module: import.meta.url,
+      factory: "consoleSink",
+      options: { format, stream, color } satisfies ConsoleSinkOptions,
+    },
     write(records: readonly LogRecord[]): void {
       let out = "";
       for (const record of records) out += formatter(record) + "\n";

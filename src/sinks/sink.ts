@@ -36,6 +36,26 @@ export interface Sink {
   flush?(): void | Promise<void>;
   /** Flushes and releases the destination; called once. */
   close?(): void | Promise<void>;
+  /**
+   * How a drain running in a worker rebuilds this sink there. Sinks without
+   * one (a memory sink, your own object) keep the drain on the caller's
+   * thread.
+   */
+  readonly spec?: SinkSpec;
+}
+
+/**
+ * A recipe for a sink: the worker imports `module`, calls its export
+ * `factory` with `options` (which must survive structured clone) and gets
+ * an equivalent sink.
+ */
+export interface SinkSpec {
+  /** URL of the module that exports the factory (its `import.meta.url`). */
+  readonly module: string;
+  /** The factory's export name, such as `"fileSink"`. */
+  readonly factory: string;
+  /** The factory's options. */
+  readonly options: unknown;
 }
 
 /** Turns one record into one line of text, without the line end. */

@@ -1,0 +1,186 @@
+/**
+ * The drain's worker thread: rebuilds the sinks from their specs, then runs
+ * the one drain loop, sleeping on the control block's bell with
+ * Atomics.waitAsync between passes.
+ *
+ * @module
+ */
+
+import { levelFor, parseDirectives } from "../directives.ts";
+import type { LevelValue } from "../level.ts";
+import { viewRing } from "../ring/ring.ts";
+import { CTL_WAITING } from "../ring/ring.ts";
+import { nodeWorkerThreads } from "../runtime/builtin.ts";
+import { runtime } from "../runtime/mod.ts";
+import type { Sink, SinkSpec } from "../sinks/sink.ts";
+import {
+  C_BELL,
+  C_FLUSH_DONE,
+  C_FLUSH_REQ,
+  C_STATE,
+  publishCounters,
+  STATE_CLOSED,
+  STATE_FAILED,
+  STATE_RUNNING,
+  viewControl,
+} from "./control.ts";
+import { Drain } from "./drain.ts";
+
+/** What the worker is started with. */
+export interface WorkerConfig {
+  /** The control block. */
+  readonly control: SharedArrayBuffer;
+  /** Producers known at start: ring and dictionary buffers. */
+  readonly producers: readonly {
+    ring: SharedArrayBuffer;
+    dictionary: SharedArrayBuffer;
+  }[];
+  /** How to rebuild each sink. */
+  readonly sinks: readonly SinkSpec[];
+  /** The service name. */
+  readonly service: string;
+  /** The default emit level. */
+  readonly level: LevelValue;
+  /** The directives string, if any. */
+  readonly directives: string | undefined;
+}
+
+/** Messages the worker takes. */
+export type WorkerMessage =
+  | { type: "producer"; ring: SharedArrayBuffer; dictionary: SharedArrayBuffer }
+  | { type: "close" };
+
+const threads = nodeWorkerThreads("the drain's worker");
+const config = threads.workerData as WorkerConfig;
+const port = threads.parentPort!;
+const control = viewControl(config.control);
+const words = control.words;
+const rings: Int32Array[] = [];
+let drain: Drain | undefined;
+let closing = false;
+
+/** Lets the worker end (Deno's parentPort has no close()). */
+function closePort(): void {
+  (port as { close?: () => void }).close?.();
+}
+
+function report(message: string): void {
+  runtime.write("stderr", message + "\n");
+}
+
+function addProducer(
+  ring: SharedArrayBuffer,
+  dictionary: SharedArrayBuffer,
+): void {
+  const memory = viewRing(ring);
+  rings.push(memory.ctl);
+  drain!.add({ ring: memory, dictionary: { buffer: dictionary } });
+}
+
+async function buildSinks(): Promise<Sink[]> {
+  return await Promise.all(config.sinks.map(async (spec) => {
+    const module = await import(spec.module) as Record<
+      string,
+      (options: unknown) => Sink
+    >;
+    const factory = module[spec.factory];
+    if (typeof factory !== "function") {
+      throw new Error(
+        `sink module ${spec.module} has no export ${spec.factory}`,
+      );
+    }
+    return factory(spec.options);
+  }));
+}
+
+function setWaiting(value: number): void {
+  for (const ctl of rings) Atomics.store(ctl, CTL_WAITING, value);
+}
+
+function publish(): void {
+  publishCounters(
+    control,
+    drain!.counters,
+    drain!.sinkMetrics(),
+    drain!.passTimes,
+  );
+}
+
+async function loop(): Promise<void> {
+  const d = drain!;
+  while (!closing) {
+    setWaiting(0);
+    while (d.pump() > 0) { /* until every ring is read */ }
+    publish();
+    const request = Atomics.load(words, C_FLUSH_REQ);
+    if (request !== Atomics.load(words, C_FLUSH_DONE)) {
+      await d.settle();
+      while (d.pump() > 0) { /* what came while the sinks settled */ }
+      publish();
+      Atomics.store(words, C_FLUSH_DONE, request);
+      Atomics.notify(words, C_FLUSH_DONE);
+      continue;
+    }
+    // Announce sleep, then look once more: a producer that committed before
+    // seeing WAITING=1 is caught here; one that commits after rings the bell.
+    const bell = Atomics.load(words, C_BELL);
+    setWaiting(1);
+    if (d.hasPending() || Atomics.load(words, C_FLUSH_REQ) !== request) {
+      continue;
+    }
+    const wait = Atomics.waitAsync(words, C_BELL, bell, 1000);
+    if (wait.async) await wait.value;
+  }
+}
+
+port.on("message", (message: WorkerMessage) => {
+  if (message.type === "producer") {
+    addProducer(message.ring, message.dictionary);
+    Atomics.add(words, C_BELL, 1);
+    Atomics.notify(words, C_BELL);
+  } else if (message.type === "close") {
+    closing = true;
+    Atomics.add(words, C_BELL, 1);
+    Atomics.notify(words, C_BELL);
+  }
+});
+
+try {
+  const sinks = await buildSinks();
+  const directives = config.directives === undefined
+    ? undefined
+    : parseDirectives(config.directives);
+  drain = new Drain({
+    service: config.service,
+    sinks,
+    emitLevel: (target) =>
+      directives === undefined
+        ? config.level
+        : levelFor(directives, target, config.level),
+    report,
+  });
+  for (const producer of config.producers) {
+    addProducer(producer.ring, producer.dictionary);
+  }
+  Atomics.store(words, C_STATE, STATE_RUNNING);
+  Atomics.notify(words, C_STATE);
+  await loop();
+  while (drain.pump() > 0) { /* the last events before close */ }
+  await drain.settle();
+  await drain.closeSinks();
+  publish();
+  Atomics.store(words, C_STATE, STATE_CLOSED);
+  Atomics.notify(words, C_STATE);
+  Atomics.store(words, C_FLUSH_DONE, Atomics.load(words, C_FLUSH_REQ));
+  Atomics.notify(words, C_FLUSH_DONE);
+  closePort();
+} catch (error) {
+  report(
+    `ttlog: the drain's worker failed: ${
+      error instanceof Error ? error.stack ?? error.message : String(error)
+    }`,
+  );
+  Atomics.store(words, C_STATE, STATE_FAILED);
+  Atomics.notify(words, C_STATE);
+  closePort();
+}
