@@ -40,10 +40,12 @@
  */
 
 export {
+  attachLogger,
   createLogger,
   type Fields,
   type Logger,
   type LoggerOptions,
+  type LoggerPort,
   type LogMethod,
   type RingOptions,
 } from "./src/logger.ts";

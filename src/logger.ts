@@ -13,6 +13,8 @@ import {
 } from "./directives.ts";
 import { Drain, percentile } from "./drain/drain.ts";
 import { InlineHost } from "./drain/inline.ts";
+import { type Control, viewControl } from "./drain/control.ts";
+import { RemoteHost } from "./drain/remote.ts";
 import { WorkerHost } from "./drain/worker_host.ts";
 import { onProcessExit } from "./runtime/exit.ts";
 import { canStartWorker } from "./runtime/worker.ts";
@@ -45,6 +47,11 @@ import {
   type OverflowPolicy,
   ringCapacity,
   type RingMemory,
+  S_EMITTED,
+  S_FILTERED,
+  S_LOSS_RECORDS,
+  S_LOST,
+  viewRing,
 } from "./ring/ring.ts";
 import { runtime } from "./runtime/mod.ts";
 import { consoleSink } from "./sinks/console.ts";
@@ -101,6 +108,37 @@ export interface Logger {
   metrics(): Metrics;
   /** Flushes, then releases the drain and closes the sinks. Idempotent. */
   close(): Promise<void>;
+  /**
+   * A port through which another thread (an application worker) logs into
+   * this logger's drain with its own ring: pass it to {@link attachLogger}.
+   */
+  port(): LoggerPort;
+}
+
+/** Shared memory of a producer attached from another thread. */
+interface AttachedMemory {
+  readonly ring: RingMemory;
+  readonly dictionary: DictionaryMemory;
+  readonly control: Control;
+}
+
+/**
+ * What `log.port()` returns: the shared memory another thread needs to log
+ * into this logger's drain, and the logger's options. Send it to an
+ * application worker (postMessage or workerData) and call
+ * {@link attachLogger} there.
+ */
+export interface LoggerPort {
+  /** Marks the object as a port. */
+  readonly kind: "ttlog-port";
+  /** The new producer's ring. */
+  readonly ring: SharedArrayBuffer;
+  /** The new producer's dictionary. */
+  readonly dictionary: SharedArrayBuffer;
+  /** The drain's control block (bell and flush requests). */
+  readonly control: SharedArrayBuffer;
+  /** The logger's options, without sinks. */
+  readonly options: Omit<LoggerOptions, "sinks" | "worker">;
 }
 
 /** Ring options. */
@@ -178,7 +216,7 @@ class Core {
   readonly recorder: Recorder;
   /** The drain, when it runs on this thread. */
   readonly drain: Drain | undefined;
-  readonly host: InlineHost | WorkerHost;
+  readonly host: InlineHost | WorkerHost | RemoteHost;
   #removeExitHooks: () => void;
   readonly recordLevel: LevelValue;
   readonly emitLevel: LevelValue;
@@ -188,24 +226,31 @@ class Core {
   /** Target ids by target: a child per request must not add a dictionary entry each time. */
   #targetIds = new Map<string, number>();
 
-  constructor(options: LoggerOptions) {
+  readonly options: LoggerOptions;
+  readonly directivesSpec: string | undefined;
+
+  constructor(options: LoggerOptions, attached?: AttachedMemory) {
+    this.options = options;
     this.service = options.service ?? "app";
     this.emitLevel = parseLevel(options.level ?? "info", "level");
     this.recordLevel = parseLevel(options.record ?? "debug", "record");
     const spec = options.directives ?? runtime.env("TTLOG");
-    this.directives = spec === undefined || spec.trim() === ""
+    this.directivesSpec = spec === undefined || spec.trim() === ""
       ? undefined
-      : parseDirectives(spec);
+      : spec;
+    this.directives = this.directivesSpec === undefined
+      ? undefined
+      : parseDirectives(this.directivesSpec);
     const ring = options.ring ?? {};
     const capacity = ringCapacity(ring.bytes ?? 8 * 1024 * 1024);
     this.ringBytes = capacity;
     const maxRecord = ring.maxRecordBytes ?? Math.min(16384, capacity / 4);
-    const dictionaryMemory = allocateDictionary(
+    const dictionaryMemory = attached?.dictionary ?? allocateDictionary(
       options.dictionaryBytes ?? 1 << 20,
     );
     const dictionary = new DictionaryWriter(dictionaryMemory);
     const policy = ring.overflow ?? "overwrite";
-    const memory = allocateRing(capacity, maxRecord, policy);
+    const memory = attached?.ring ?? allocateRing(capacity, maxRecord, policy);
     this.ring = memory;
     this.dictionaryMemory = dictionaryMemory;
     this.recorder = new Recorder(memory, dictionary, {
@@ -214,6 +259,12 @@ class Core {
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       redact: options.redact ?? [],
     });
+    if (attached !== undefined) {
+      this.drain = undefined;
+      this.host = new RemoteHost(attached.control, memory, this.recorder);
+      this.#removeExitHooks = () => {};
+      return;
+    }
     const sinks = options.sinks ?? [consoleSink()];
     const report = (message: string) => runtime.write("stderr", message + "\n");
     const makeDrain = () => {
@@ -235,7 +286,7 @@ class Core {
         sinks,
         service: this.service,
         level: this.emitLevel,
-        directives: spec === undefined || spec.trim() === "" ? undefined : spec,
+        directives: this.directivesSpec,
         makeDrain,
         report,
       });
@@ -293,37 +344,74 @@ class Core {
   metrics(): Metrics {
     const r = this.recorder;
     const host = this.host;
-    const c = host instanceof WorkerHost
-      ? host.counters()
-      : this.drain!.counters;
     const { times, count } = host instanceof WorkerHost
       ? host.passTimes()
-      : { times: this.drain!.passTimes, count: c.passes };
+      : this.drain !== undefined
+      ? { times: this.drain.passTimes, count: this.drain.counters.passes }
+      : { times: new Float64Array(0), count: 0 };
     const logged = r.recorded + r.dropped;
     const used = r.used();
+    // This producer's own accounting, kept by the drain in the ring.
+    const stats = this.ring.stats;
+    const emitted = stats[S_EMITTED];
+    const filtered = stats[S_FILTERED];
+    const lost = stats[S_LOST];
     return {
       logged,
       recorded: r.recorded,
       recordedBytes: r.recordedBytes,
-      emitted: c.emitted,
-      filtered: c.filtered,
+      emitted,
+      filtered,
       dropped: r.dropped,
-      lost: c.lost,
-      pending: logged - c.emitted - c.filtered - r.dropped - c.lost,
-      lossRecords: c.lossRecords,
+      lost,
+      pending: logged - emitted - filtered - r.dropped - lost,
+      lossRecords: stats[S_LOSS_RECORDS],
       ringBytes: this.ringBytes,
       ringUsed: used,
       ringHighWater: Math.max(r.highWater, used),
       dictionaryEntries: r.dictionary.count,
       dictionaryBytes: r.dictionary.bytes,
-      drainPasses: c.passes,
+      drainPasses: count,
       drainBatchMsP50: percentile(times, count, 0.5),
       drainBatchMsP99: percentile(times, count, 0.99),
       worker: host instanceof WorkerHost,
       workerRestarts: host instanceof WorkerHost ? host.restarts : 0,
       sinks: host instanceof WorkerHost
         ? host.sinkMetrics()
-        : this.drain!.sinkMetrics(),
+        : this.drain?.sinkMetrics() ?? [],
+    };
+  }
+
+  port(): LoggerPort {
+    const host = this.host;
+    if (host instanceof RemoteHost) {
+      throw new TtlogConfigError(
+        `port: this logger is attached to a drain on another thread; call port() on the logger that owns the drain`,
+      );
+    }
+    if (this.#closing !== undefined) {
+      throw new TtlogConfigError(`port: the logger is closed`);
+    }
+    const capacity = this.ringBytes;
+    const maxRecord = this.recorder.maxRecord;
+    const policy = this.options.ring?.overflow ?? "overwrite";
+    const ring = allocateRing(capacity, maxRecord, policy);
+    const dictionary = allocateDictionary(
+      this.options.dictionaryBytes ?? 1 << 20,
+    );
+    if (!(ring.buffer instanceof SharedArrayBuffer)) {
+      throw new TtlogConfigError(
+        `port: this runtime has no SharedArrayBuffer, so no other thread can log into this drain`,
+      );
+    }
+    const control = host.addProducer(ring, dictionary);
+    const { sinks: _sinks, worker: _worker, ...rest } = this.options;
+    return {
+      kind: "ttlog-port",
+      ring: ring.buffer,
+      dictionary: dictionary.buffer as SharedArrayBuffer,
+      control,
+      options: { ...rest, directives: this.directivesSpec ?? "" },
     };
   }
 
@@ -660,6 +748,15 @@ class LoggerImpl implements Logger {
   close(): Promise<void> {
     return this.#core.close();
   }
+
+  port(): LoggerPort {
+    return this.#core.port();
+  }
+
+  /** Makes a root logger on a core (for {@link attachLogger}). */
+  static root(core: Core): Logger {
+    return new LoggerImpl(core, core.context("", null));
+  }
 }
 
 function readMessage(error: Error): string {
@@ -904,7 +1001,7 @@ export interface LoggerInternals {
   /** The drain, when it runs on the caller's thread (else it is in the worker). */
   readonly drain: Drain | undefined;
   /** The drain's host. */
-  readonly host: InlineHost | WorkerHost;
+  readonly host: InlineHost | WorkerHost | RemoteHost;
   /** The ring's memory. */
   readonly ring: RingMemory;
   /** The dictionary's memory. */
@@ -924,4 +1021,49 @@ export function internals(logger: Logger): LoggerInternals {
     ring: core.ring,
     dictionary: core.dictionaryMemory,
   };
+}
+
+/**
+ * Creates a logger, in an application worker, that logs into the drain of
+ * the logger that made `port` (on the main thread). Its events go into a
+ * ring of its own and are merged with the other producers' in time order.
+ *
+ * @param port What `log.port()` returned on the other thread.
+ * @returns The root logger of this thread.
+ * @throws {TtlogConfigError} When `port` is not a ttlog port.
+ *
+ * @example Log from another thread (here, the same one, for brevity)
+ * ```ts
+ * import { attachLogger, createLogger, memorySink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const sink = memorySink();
+ * const log = createLogger({ sinks: [sink] });
+ * const port = log.port(); // send this to a worker: worker.postMessage(port)
+ * const remote = attachLogger(port); // in the worker
+ * remote.info("from the worker");
+ * await remote.flush();
+ * assert.equal(sink.records[0].msg, "from the worker");
+ * await log.close();
+ * ```
+ */
+export function attachLogger(port: LoggerPort): Logger {
+  if (
+    typeof port !== "object" || port === null || port.kind !== "ttlog-port" ||
+    !(port.ring instanceof SharedArrayBuffer) ||
+    !(port.dictionary instanceof SharedArrayBuffer) ||
+    !(port.control instanceof SharedArrayBuffer)
+  ) {
+    throw new TtlogConfigError(
+      `attachLogger: expected what log.port() returned (with its SharedArrayBuffers), got ${
+        safeString(port)
+      }`,
+    );
+  }
+  validateOptions(port.options);
+  const core = new Core(port.options, {
+    ring: viewRing(port.ring),
+    dictionary: { buffer: port.dictionary },
+    control: viewControl(port.control),
+  });
+  return LoggerImpl.root(core);
 }

@@ -23,6 +23,10 @@ import {
   KIND_EVENT,
   KIND_PAD,
   type RingMemory,
+  S_EMITTED,
+  S_FILTERED,
+  S_LOSS_RECORDS,
+  S_LOST,
 } from "../ring/ring.ts";
 import type { Sink } from "../sinks/sink.ts";
 
@@ -64,6 +68,11 @@ class Source {
   constructor(source: ProducerSource) {
     this.ring = source.ring;
     this.reader = new ValueReader(new DictionaryReader(source.dictionary));
+    // A drain that takes over a ring (the worker failed) starts where the
+    // last one stopped, and counts drops from there.
+    this.read = Atomics.load(source.ring.ctl, CTL_READ);
+    this.expectedSeq = this.read === 0 ? 0 : -1;
+    this.droppedSeen = Atomics.load(source.ring.ctl, CTL_DROPPED);
   }
 }
 
@@ -296,7 +305,9 @@ export class Drain {
     let kept = first;
     for (let i = first; i < batch.length; i++) {
       const record = batch[i];
-      const gap = (record.seq - source.expectedSeq) | 0;
+      const gap = source.expectedSeq === -1
+        ? 0
+        : (record.seq - source.expectedSeq) | 0;
       if (gap > 0) lost += gap;
       source.expectedSeq = (record.seq + 1) | 0;
       if (UNDECODABLE.has(record)) undecodable++;
@@ -304,6 +315,11 @@ export class Drain {
         batch[kept++] = record;
       } else this.counters.filtered++;
     }
+    const stats = source.ring.stats;
+    stats[S_EMITTED] += kept - first;
+    stats[S_FILTERED] += batch.length - kept - undecodable;
+    stats[S_LOST] += lost + undecodable;
+    stats[S_LOSS_RECORDS] += (lost > 0 ? 1 : 0) + (undecodable > 0 ? 1 : 0);
     batch.length = kept;
     const dropped = Atomics.load(source.ring.ctl, CTL_DROPPED);
     const newlyDropped = (dropped - source.droppedSeen) | 0;
@@ -326,6 +342,7 @@ export class Drain {
       );
     }
     if (newlyDropped > 0) {
+      stats[S_LOSS_RECORDS]++;
       batch.push(this.#lossRecord(newlyDropped, "dropped: the ring was full"));
     }
   }

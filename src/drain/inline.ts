@@ -7,8 +7,16 @@
  * @module
  */
 
+import type { DictionaryMemory } from "../record/dictionary.ts";
 import type { Recorder } from "../record/encode.ts";
-import { CTL_READ, CTL_WAITING } from "../ring/ring.ts";
+import { CTL_READ, CTL_WAITING, type RingMemory } from "../ring/ring.ts";
+import {
+  allocateControl,
+  C_BELL,
+  C_FLUSH_DONE,
+  C_FLUSH_REQ,
+  type Control,
+} from "./control.ts";
 import type { Drain } from "./drain.ts";
 
 /** Records delivered per scheduled pass before yielding to other tasks. */
@@ -21,6 +29,9 @@ export class InlineHost {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running = false;
   #closed = false;
+  /** Rings of other threads (application workers), and their bell. */
+  #remote: Int32Array[] = [];
+  #control: Control | undefined;
 
   constructor(drain: Drain, recorder: Recorder) {
     this.#drain = drain;
@@ -108,6 +119,46 @@ export class InlineHost {
     } finally {
       this.#running = false;
     }
+  }
+
+  /**
+   * Registers another thread's ring; returns the control block that thread
+   * rings. This thread watches the bell with Atomics.waitAsync, which does
+   * not keep the process alive.
+   */
+  addProducer(
+    ring: RingMemory,
+    dictionary: DictionaryMemory,
+  ): SharedArrayBuffer {
+    this.#drain.add({ ring, dictionary });
+    this.#remote.push(ring.ctl);
+    if (this.#control === undefined) {
+      this.#control = allocateControl();
+      this.#watch(this.#control);
+    }
+    return this.#control.buffer;
+  }
+
+  async #watch(control: Control): Promise<void> {
+    const words = control.words;
+    while (!this.#closed) {
+      const bell = Atomics.load(words, C_BELL);
+      const request = Atomics.load(words, C_FLUSH_REQ);
+      if (request !== Atomics.load(words, C_FLUSH_DONE)) {
+        await this.flush();
+        Atomics.store(words, C_FLUSH_DONE, request);
+        Atomics.notify(words, C_FLUSH_DONE);
+        continue;
+      }
+      for (const ctl of this.#remote) Atomics.store(ctl, CTL_WAITING, 1);
+      if (this.#drain.hasPending()) this.#schedule();
+      const wait = Atomics.waitAsync(words, C_BELL, bell, 1000);
+      if (wait.async) await wait.value;
+      if (this.#drain.hasPending()) this.#schedule();
+    }
+    // Closed: answer any flush request still waiting.
+    Atomics.store(words, C_FLUSH_DONE, Atomics.load(words, C_FLUSH_REQ));
+    Atomics.notify(words, C_FLUSH_DONE);
   }
 
   /** Flushes, stops scheduling and closes the sinks. */

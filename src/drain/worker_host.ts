@@ -194,11 +194,16 @@ export class WorkerHost {
     }
   }
 
-  /** Registers another producer's ring (an application worker that logs). */
-  addProducer(ring: RingMemory, dictionary: DictionaryMemory): void {
+  /**
+   * Registers another producer's ring (an application worker that logs);
+   * returns the control block that producer rings.
+   */
+  addProducer(
+    ring: RingMemory,
+    dictionary: DictionaryMemory,
+  ): SharedArrayBuffer {
     if (this.#fallback !== undefined) {
-      this.#fallbackDrain!.add({ ring, dictionary });
-      return;
+      return this.#fallback.addProducer(ring, dictionary);
     }
     const message: WorkerMessage = {
       type: "producer",
@@ -206,6 +211,7 @@ export class WorkerHost {
       dictionary: dictionary.buffer as SharedArrayBuffer,
     };
     this.#worker.postMessage(message);
+    return this.#control.buffer;
   }
 
   /** The drain's counters. */

@@ -68,10 +68,17 @@ function report(message: string): void {
   runtime.write("stderr", message + "\n");
 }
 
+/** Producers announced before the drain was built (the sinks were loading). */
+const early: { ring: SharedArrayBuffer; dictionary: SharedArrayBuffer }[] = [];
+
 function addProducer(
   ring: SharedArrayBuffer,
   dictionary: SharedArrayBuffer,
 ): void {
+  if (drain === undefined) {
+    early.push({ ring, dictionary });
+    return;
+  }
   const memory = viewRing(ring);
   rings.push(memory.ctl);
   drain!.add({ ring: memory, dictionary: { buffer: dictionary } });
@@ -159,7 +166,7 @@ try {
         : levelFor(directives, target, config.level),
     report,
   });
-  for (const producer of config.producers) {
+  for (const producer of [...config.producers, ...early]) {
     addProducer(producer.ring, producer.dictionary);
   }
   Atomics.store(words, C_STATE, STATE_RUNNING);

@@ -18,7 +18,18 @@
  */
 
 /** Bytes of the control block at the start of the ring's buffer. */
-export const CONTROL_BYTES = 64;
+export const CONTROL_BYTES = 128;
+/** Int32 control words (the first 64 bytes); float64 drain statistics follow. */
+const CONTROL_WORDS = 16;
+
+/** Drain statistic (float64): events of this ring delivered to the sinks. */
+export const S_EMITTED = 0;
+/** Drain statistic: events of this ring below their target's emit level. */
+export const S_FILTERED = 1;
+/** Drain statistic: events of this ring lost (overwritten or undecodable). */
+export const S_LOST = 2;
+/** Drain statistic: "lost N events" records written for this ring. */
+export const S_LOSS_RECORDS = 3;
 
 /** Control word: position just past the last committed record (producer). */
 export const CTL_COMMIT = 0;
@@ -66,6 +77,11 @@ export interface RingMemory {
   readonly buffer: SharedArrayBuffer | ArrayBuffer;
   /** Control words. */
   readonly ctl: Int32Array;
+  /**
+   * The drain's per-ring statistics (S_*), written only by the drain, so any
+   * thread can check its own producer's accounting.
+   */
+  readonly stats: Float64Array;
   /** The data area as bytes. */
   readonly u8: Uint8Array;
   /** The data area as 32-bit words. */
@@ -102,7 +118,12 @@ export function viewRing(buffer: SharedArrayBuffer | ArrayBuffer): RingMemory {
   const capacity = buffer.byteLength - CONTROL_BYTES;
   return {
     buffer,
-    ctl: new Int32Array(buffer, 0, CONTROL_BYTES >> 2),
+    ctl: new Int32Array(buffer, 0, CONTROL_WORDS),
+    stats: new Float64Array(
+      buffer,
+      CONTROL_WORDS * 4,
+      (CONTROL_BYTES - CONTROL_WORDS * 4) >> 3,
+    ),
     u8: new Uint8Array(buffer, CONTROL_BYTES, capacity),
     i32: new Int32Array(buffer, CONTROL_BYTES, capacity >> 2),
     capacity,
