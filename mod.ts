@@ -67,7 +67,11 @@ export {
   parseDirectives,
   type TargetDirective,
 } from "./src/directives.ts";
-export type { Metrics } from "./src/metrics.ts";
+export {
+  type HasMetrics,
+  type Metrics,
+  prometheusText,
+} from "./src/metrics.ts";
 export type { EncodeLimits } from "./src/record/encode.ts";
 export type { OverflowPolicy } from "./src/ring/ring.ts";
 export { TtlogFormatError } from "./src/record/decode.ts";

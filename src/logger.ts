@@ -357,6 +357,7 @@ class Core {
     const filtered = stats[S_FILTERED];
     const lost = stats[S_LOST];
     return {
+      service: this.service,
       logged,
       recorded: r.recorded,
       recordedBytes: r.recordedBytes,

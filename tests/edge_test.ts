@@ -1,6 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createLogger, type LogRecord, memorySink } from "../mod.ts";
+import {
+  createLogger,
+  type LogRecord,
+  memorySink,
+  prometheusText,
+} from "../mod.ts";
 import { internals } from "../src/logger.ts";
 
 test("without SharedArrayBuffer the ring lives in an ArrayBuffer and still delivers", async () => {
@@ -77,4 +82,36 @@ test("events logged after close() are counted as pending and reported, not throw
   assert.equal(sink.records.length, 1);
   assert.equal(m.logged, 2);
   assert.equal(m.pending, 1);
+});
+
+test("prometheusText exposes every counter with the service label and per-sink series", async () => {
+  const sink = memorySink();
+  const log = createLogger({ service: 'che"ck', sinks: [sink] });
+  log.info("one");
+  log.debug("two");
+  await log.flush();
+  const text = prometheusText(log);
+  const m = log.metrics();
+  assert.match(text, /^ttlog_events_logged_total\{service="che\\"ck"\} 2$/m);
+  assert.match(text, /^ttlog_events_emitted_total\{service="che\\"ck"\} 1$/m);
+  assert.match(text, /^ttlog_events_filtered_total\{service="che\\"ck"\} 1$/m);
+  assert.match(
+    text,
+    /^ttlog_sink_written_total\{service="che\\"ck",sink="memory"\} 1$/m,
+  );
+  assert.match(
+    text,
+    new RegExp(
+      `^ttlog_ring_bytes\\{service="che\\\\"ck"\\} ${m.ringBytes}$`,
+      "m",
+    ),
+  );
+  for (const line of text.trimEnd().split("\n")) {
+    assert.match(
+      line,
+      /^(# (HELP|TYPE) ttlog_\w+ .+|ttlog_\w+\{[^}]*\} [0-9.e+-]+)$/,
+      line,
+    );
+  }
+  await log.close();
 });

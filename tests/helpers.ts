@@ -174,6 +174,7 @@ export const METRICS_KEYS = [
   "ringBytes",
   "ringHighWater",
   "ringUsed",
+  "service",
   "sinks",
   "worker",
   "workerRestarts",

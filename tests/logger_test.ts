@@ -722,6 +722,7 @@ test("metrics(): shape, counters and ring figures", async () => {
   assert.deepEqual(
     { ...fresh, sinks: undefined, dictionaryEntries: 0, dictionaryBytes: 0 },
     {
+      service: "app",
       logged: 0,
       recorded: 0,
       recordedBytes: 0,
@@ -764,7 +765,7 @@ test("metrics(): shape, counters and ring figures", async () => {
   assert.equal(m.drainPasses, 1);
   assert.ok(m.drainBatchMsP99 >= m.drainBatchMsP50 && m.drainBatchMsP50 >= 0);
   for (const key of METRICS_KEYS) {
-    if (key !== "sinks" && key !== "worker") {
+    if (key !== "sinks" && key !== "worker" && key !== "service") {
       assert.equal(typeof m[key], "number", key);
     }
   }

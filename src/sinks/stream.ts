@@ -1,0 +1,126 @@
+/**
+ * A sink that writes formatted lines to a web `WritableStream`.
+ *
+ * @module
+ */
+
+import { ndjsonFormatter } from "../format/ndjson.ts";
+import { textFormatter } from "../format/text.ts";
+import { TtlogConfigError } from "../level.ts";
+import type { LogRecord } from "../record/values.ts";
+import type { Formatter, Sink } from "./sink.ts";
+
+/** Options of {@link streamSink}. */
+export interface StreamSinkOptions {
+  /** `"ndjson"` (default) or `"text"` (never coloured). */
+  readonly format?: "text" | "ndjson";
+}
+
+/**
+ * Creates a sink that writes each batch of records as one chunk of UTF-8
+ * lines to a `WritableStream`, such as `Deno.stdout.writable`, a Bun or Node
+ * web stream, or a `TransformStream`'s writable side.
+ *
+ * The sink locks the stream with one writer for its lifetime. Chunks are
+ * written in order; each waits for `writer.ready`, so a slow stream's queue
+ * never grows past its high-water mark. `write()` returns a promise that
+ * settles when the chunk has been written (or has failed), `flush()` waits
+ * for the last chunk, and `close()` waits for it and then closes the stream.
+ *
+ * A stream cannot be handed to another thread, so this sink has no `spec`: a
+ * logger with a stream sink keeps its drain on the caller's thread.
+ *
+ * @param writable The stream to write to; the sink holds its lock.
+ * @param options The line format.
+ * @returns The sink, named `stream`.
+ * @throws {TtlogConfigError} When `writable` is not a `WritableStream`, it is
+ * already locked, or the format is unknown.
+ *
+ * @example Collect NDJSON lines from a WritableStream
+ * ```ts
+ * import { createLogger, streamSink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ *
+ * const chunks: Uint8Array[] = [];
+ * const writable = new WritableStream<Uint8Array>({
+ *   write(chunk) {
+ *     chunks.push(chunk);
+ *   },
+ * });
+ * const log = createLogger({ sinks: [streamSink(writable)] });
+ * log.info("hello", { n: 1 });
+ * await log.close();
+ * const text = chunks.map((c) => new TextDecoder().decode(c)).join("");
+ * assert.equal(JSON.parse(text.trimEnd()).msg, "hello");
+ * ```
+ */
+export function streamSink(
+  writable: WritableStream<Uint8Array>,
+  options: StreamSinkOptions = {},
+): Sink {
+  if (
+    typeof writable !== "object" || writable === null ||
+    typeof (writable as { getWriter?: unknown }).getWriter !== "function"
+  ) {
+    throw new TtlogConfigError(
+      `streamSink: expected a WritableStream, got ${
+        writable === null ? "null" : typeof writable
+      }`,
+    );
+  }
+  if (typeof options !== "object" || options === null) {
+    throw new TtlogConfigError(`streamSink: options must be an object`);
+  }
+  const format = options.format ?? "ndjson";
+  if (format !== "ndjson" && format !== "text") {
+    throw new TtlogConfigError(
+      `streamSink: format must be "ndjson" or "text", got ${
+        typeof format === "string" ? JSON.stringify(format) : String(format)
+      }`,
+    );
+  }
+  if (writable.locked) {
+    throw new TtlogConfigError(
+      `streamSink: the stream is locked (it already has a writer or a pipe); pass an unlocked WritableStream`,
+    );
+  }
+  const formatter: Formatter = format === "text"
+    ? textFormatter({ color: false })
+    : ndjsonFormatter();
+  const writer = writable.getWriter();
+  const encoder = new TextEncoder();
+  // The previous chunk has been handed to the writer (never rejects), and
+  // has been written (never rejects): the next chunk waits for the first,
+  // flush() for the second.
+  let handedOver: Promise<void> = Promise.resolve();
+  let written: Promise<void> = Promise.resolve();
+  let closing: Promise<void> | undefined;
+
+  return {
+    name: "stream",
+    write(records: readonly LogRecord[]): Promise<void> {
+      if (closing !== undefined) {
+        return Promise.reject(new Error("streamSink: write after close()"));
+      }
+      if (records.length === 0) return written;
+      let text = "";
+      for (const record of records) text += formatter(record) + "\n";
+      const chunk = encoder.encode(text);
+      const done = handedOver.then(async () => {
+        await writer.ready;
+        return { result: writer.write(chunk) };
+      });
+      handedOver = done.then(() => {}, () => {});
+      const result = done.then((step) => step.result);
+      written = result.then(() => {}, () => {});
+      return result;
+    },
+    flush(): Promise<void> {
+      return written;
+    },
+    close(): Promise<void> {
+      closing ??= written.then(() => writer.close());
+      return closing;
+    },
+  };
+}
