@@ -115,3 +115,81 @@ test("prometheusText exposes every counter with the service label and per-sink s
   }
   await log.close();
 });
+
+test("a sink that asks for retries gets the failed batch again until it succeeds", async () => {
+  let calls = 0;
+  const got: string[] = [];
+  const flaky = {
+    name: "flaky",
+    retry: { attempts: 4, delayMs: 5 },
+    write(records: readonly LogRecord[]) {
+      calls++;
+      if (calls <= 2) throw new Error(`flaky failure ${calls}`);
+      for (const r of records) got.push(r.msg);
+    },
+  };
+  const sink = memorySink();
+  const log = createLogger({ sinks: [flaky, sink] });
+  log.info("one");
+  log.info("two");
+  await log.flush();
+  assert.deepEqual(got, ["one", "two"]);
+  assert.deepEqual(sink.records.map((r) => r.msg), ["one", "two"]);
+  const m = log.metrics();
+  assert.deepEqual(m.sinks[0], { name: "flaky", written: 2, errors: 2 });
+  await log.close();
+});
+
+test("a sink without retry is not written again; the other sinks still get every batch", async () => {
+  let calls = 0;
+  const sink = memorySink();
+  const log = createLogger({
+    sinks: [{
+      name: "broken",
+      write() {
+        calls++;
+        throw new Error("broken");
+      },
+    }, sink],
+  });
+  log.info("one");
+  await log.flush();
+  log.info("two");
+  await log.flush();
+  assert.equal(calls, 2);
+  assert.equal(sink.records.length, 2);
+  assert.deepEqual(log.metrics().sinks[0], {
+    name: "broken",
+    written: 0,
+    errors: 2,
+  });
+  await log.close();
+});
+
+test("a slow asynchronous sink holds the drain back instead of piling up writes", async () => {
+  let inFlight = 0;
+  let most = 0;
+  let delivered = 0;
+  const slow = {
+    name: "slow",
+    async write(records: readonly LogRecord[]) {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      delivered += records.length;
+      inFlight--;
+    },
+  };
+  const log = createLogger({
+    sinks: [slow],
+    ring: { bytes: 1 << 20, overflow: "block" },
+  });
+  for (let round = 0; round < 40; round++) {
+    for (let i = 0; i < 50; i++) log.info("e", { i });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  await log.flush();
+  assert.equal(delivered, 2000);
+  assert.ok(most <= 16, `at most 16 writes in flight, saw ${most}`);
+  await log.close();
+});

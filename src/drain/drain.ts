@@ -32,6 +32,8 @@ import type { Sink } from "../sinks/sink.ts";
 
 /** Records read from one ring per pass, at most (keeps each pass short). */
 const BATCH_RECORDS = 4096;
+/** Writes in flight per sink before the drain stops reading the rings. */
+const MAX_IN_FLIGHT = 16;
 
 /**
  * Stand-ins, in a batch, for events whose record is framed but could not be
@@ -390,24 +392,64 @@ export class Drain {
     let events = 0;
     for (const record of batch) if (record.seq !== -1) events++;
     this.counters.emitted += events;
-    for (const state of this.#sinks) {
-      try {
-        const result = state.sink.write(batch);
+    for (const state of this.#sinks) this.#write(state, batch, 1);
+  }
+
+  /** Writes a batch to one sink; a failure is retried if the sink asks for it. */
+  #write(state: SinkState, batch: LogRecord[], attempt: number): void {
+    const failed = (error: unknown) => {
+      this.#sinkFailed(state, error);
+      const retry = state.sink.retry;
+      if (retry === undefined || attempt >= retry.attempts) return;
+      const delay = retry.delayMs * 2 ** (attempt - 1);
+      const again = new Promise<void>((resolve) => {
+        setTimeout(() => {
+          state.pending.delete(again);
+          this.#write(state, batch, attempt + 1);
+          resolve();
+        }, delay);
+      });
+      state.pending.add(again);
+    };
+    try {
+      const result = state.sink.write(batch);
+      if (result instanceof Promise) {
+        const tracked: Promise<void> = result.then(
+          () => {
+            state.pending.delete(tracked);
+            state.metrics.written += batch.length;
+          },
+          (error) => {
+            state.pending.delete(tracked);
+            failed(error);
+          },
+        );
+        state.pending.add(tracked);
+      } else {
         state.metrics.written += batch.length;
-        if (result instanceof Promise) {
-          const tracked: Promise<void> = result.then(
-            () => {
-              state.pending.delete(tracked);
-            },
-            (error) => {
-              state.pending.delete(tracked);
-              this.#sinkFailed(state, error);
-            },
-          );
-          state.pending.add(tracked);
-        }
-      } catch (error) {
-        this.#sinkFailed(state, error);
+      }
+    } catch (error) {
+      failed(error);
+    }
+  }
+
+  /**
+   * Whether a sink has so many writes in flight that the next pass should
+   * wait: the ring then fills and its overflow policy applies, instead of
+   * memory growing behind a slow sink.
+   */
+  backlogged(): boolean {
+    for (const state of this.#sinks) {
+      if (state.pending.size >= MAX_IN_FLIGHT) return true;
+    }
+    return false;
+  }
+
+  /** Resolves once every sink is back under its bound of writes in flight. */
+  async unclog(): Promise<void> {
+    for (const state of this.#sinks) {
+      while (state.pending.size >= MAX_IN_FLIGHT) {
+        await Promise.race(state.pending);
       }
     }
   }

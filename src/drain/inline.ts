@@ -52,15 +52,22 @@ export class InlineHost {
     this.#timer = undefined;
     let delivered = 0;
     this.#running = true;
+    const drain = this.#drain;
     try {
       let n: number;
-      while (delivered < PASS_RECORDS && (n = this.#drain.pump()) > 0) {
+      while (
+        delivered < PASS_RECORDS && !drain.backlogged() &&
+        (n = drain.pump()) > 0
+      ) {
         delivered += n;
       }
     } finally {
       this.#running = false;
     }
-    if (this.#drain.hasPending()) {
+    if (drain.backlogged()) {
+      // A slow sink: read on once it has caught up (the ring holds the rest).
+      drain.unclog().then(() => this.#schedule());
+    } else if (drain.hasPending()) {
       this.#timer = setTimeout(() => this.#pass(), 0);
     } else {
       Atomics.store(this.#recorder.ctl, CTL_WAITING, 1);

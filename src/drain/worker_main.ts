@@ -117,7 +117,12 @@ async function loop(): Promise<void> {
   const d = drain!;
   while (!closing) {
     setWaiting(0);
-    while (d.pump() > 0) { /* until every ring is read */ }
+    while (!d.backlogged() && d.pump() > 0) { /* until every ring is read */ }
+    if (d.backlogged()) {
+      publish();
+      await d.unclog();
+      continue;
+    }
     publish();
     const request = Atomics.load(words, C_FLUSH_REQ);
     if (request !== Atomics.load(words, C_FLUSH_DONE)) {

@@ -42,6 +42,12 @@ export interface Sink {
    * thread.
    */
   readonly spec?: SinkSpec;
+  /**
+   * Set when a failed `write` may succeed later: the drain then writes the
+   * same batch again after `delayMs`, doubling each time, up to `attempts`
+   * writes in all. Every failure is counted in the sink's `errors`.
+   */
+  readonly retry?: { readonly attempts: number; readonly delayMs: number };
 }
 
 /**
