@@ -89,6 +89,12 @@ export {
   type MemorySinkOptions,
 } from "./src/sinks/memory.ts";
 export { consoleSink, type ConsoleSinkOptions } from "./src/sinks/console.ts";
+export {
+  type FileRotateOptions,
+  fileSink,
+  type FileSinkOptions,
+} from "./src/sinks/file.ts";
+export { streamSink, type StreamSinkOptions } from "./src/sinks/stream.ts";
 export { textFormatter, type TextFormatterOptions } from "./src/format/text.ts";
 export {
   ndjsonFormatter,

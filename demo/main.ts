@@ -6,14 +6,24 @@
  * @module
  */
 
-import { consoleSink, createLogger } from "../mod.ts";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { consoleSink, createLogger, fileSink } from "../mod.ts";
+import { decodeLz4Frame } from "../src/codec/lz4_frame.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "ttlog-demo-"));
+const file = join(dir, "checkout.ndjson.lz4");
 
 const log = createLogger({
   service: "checkout",
   level: "info",
   record: "trace",
   directives: "info,db=debug",
-  sinks: [consoleSink({ format: "text" })],
+  sinks: [
+    consoleSink({ format: "text" }),
+    fileSink({ path: file, format: "ndjson", compression: "lz4" }),
+  ],
   redact: ["password", "authorization"],
 });
 
@@ -71,3 +81,11 @@ console.log(
     } per event), ${m.dropped} dropped, ${m.lost} lost.`,
 );
 await log.close();
+const lines = new TextDecoder().decode(decodeLz4Frame(readFileSync(file)))
+  .trimEnd().split("\n");
+console.log(
+  `The drain ran ${m.worker ? "in a worker thread" : "on this thread"}; ` +
+    `${file} holds the same ${lines.length} events as ndjson in LZ4 frames ` +
+    `(${statSync(file).size} bytes, decoded back here).`,
+);
+rmSync(dir, { recursive: true });
