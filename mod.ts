@@ -94,6 +94,14 @@ export {
   fileSink,
   type FileSinkOptions,
 } from "./src/sinks/file.ts";
+export {
+  type HttpBatchOptions,
+  type HttpRetryOptions,
+  type HttpSink,
+  httpSink,
+  type HttpSinkOptions,
+  type HttpSinkStats,
+} from "./src/sinks/http.ts";
 export { streamSink, type StreamSinkOptions } from "./src/sinks/stream.ts";
 export { textFormatter, type TextFormatterOptions } from "./src/format/text.ts";
 export {
