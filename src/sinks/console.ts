@@ -11,6 +11,9 @@ import { runtime } from "../runtime/mod.ts";
 import type { Formatter, Sink } from "./sink.ts";
 import { TtlogConfigError } from "../level.ts";
 
+/** UTF-16 units whose UTF-8 encoding always fits in PIPE_BUF (4096 bytes). */
+const ATOMIC_UNITS = 1365;
+
 /** Options of {@link consoleSink}. */
 export interface ConsoleSinkOptions {
   /** `"text"` (default), `"ndjson"`, or a formatter of your own. */
@@ -22,8 +25,10 @@ export interface ConsoleSinkOptions {
 }
 
 /**
- * Creates a sink that writes one line per record to stdout (or stderr). Each
- * batch is written with a single call, so lines never interleave partially.
+ * Creates a sink that writes one line per record to stdout (or stderr), in
+ * writes of whole lines small enough for a pipe to take atomically, so lines
+ * never interleave partially with other output. It runs in the drain's
+ * worker.
  *
  * @param options The format, the stream and colour.
  * @returns The sink.
@@ -61,9 +66,20 @@ export function consoleSink(options: ConsoleSinkOptions = {}): Sink {
       options: { format, stream, color } satisfies ConsoleSinkOptions,
     },
     write(records: readonly LogRecord[]): void {
+      // Whole lines, at most PIPE_BUF (4096) bytes per write (1365 UTF-16
+      // units encode to at most 4095 bytes): a pipe takes such a write
+      // atomically, so lines from this thread and others never interleave
+      // inside a line.
       let out = "";
-      for (const record of records) out += formatter(record) + "\n";
-      runtime.write(stream, out);
+      for (const record of records) {
+        const line = formatter(record) + "\n";
+        if (out.length > 0 && out.length + line.length > ATOMIC_UNITS) {
+          runtime.write(stream, out);
+          out = "";
+        }
+        out += line;
+      }
+      if (out.length > 0) runtime.write(stream, out);
     },
   };
 }
