@@ -301,7 +301,14 @@ class Core {
       beforeExit: () => {
         if (this.recorder.recorded === flushedAt) return;
         flushedAt = this.recorder.recorded;
-        this.host.flush().catch(report);
+        const host = this.host as InlineHost | WorkerHost;
+        host.flushWithin(exitTimeout).then((done) => {
+          if (!done) {
+            report(
+              `ttlog: events still pending after ${exitTimeout} ms at the end of the program`,
+            );
+          }
+        }, report);
       },
       exit: () => {
         if (!this.host.flushSync(exitTimeout)) {

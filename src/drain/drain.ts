@@ -19,10 +19,12 @@ import {
   CTL_COMMIT,
   CTL_DROPPED,
   CTL_READ,
+  CTL_REGISTERED,
   CTL_TAIL,
   KIND_EVENT,
   KIND_PAD,
   type RingMemory,
+  S_DROPS_REPORTED,
   S_EMITTED,
   S_FILTERED,
   S_LOSS_RECORDS,
@@ -74,7 +76,11 @@ class Source {
     // last one stopped, and counts drops from there.
     this.read = Atomics.load(source.ring.ctl, CTL_READ);
     this.expectedSeq = this.read === 0 ? 0 : -1;
-    this.droppedSeen = Atomics.load(source.ring.ctl, CTL_DROPPED);
+    // Drops are reported from what earlier drains reported (kept in the
+    // ring), not from now: drops before this drain existed count too.
+    this.droppedSeen = source.ring.stats[S_DROPS_REPORTED];
+    Atomics.store(source.ring.ctl, CTL_REGISTERED, 1);
+    Atomics.notify(source.ring.ctl, CTL_REGISTERED);
   }
 }
 
@@ -178,6 +184,21 @@ export class Drain {
   /** Per-sink counters, by position in the sinks list. */
   sinkMetrics(): { name: string; written: number; errors: number }[] {
     return this.#sinks.map((s) => ({ name: s.sink.name, ...s.metrics }));
+  }
+
+  /** Each ring's commit position now: a flush is done once reading passes them. */
+  marks(): number[] {
+    return this.#sources.map((source) =>
+      Atomics.load(source.ring.ctl, CTL_COMMIT)
+    );
+  }
+
+  /** Whether reading has passed the positions `marks()` returned. */
+  reached(marks: readonly number[]): boolean {
+    for (let i = 0; i < marks.length && i < this.#sources.length; i++) {
+      if (((marks[i] - this.#sources[i].read) | 0) > 0) return false;
+    }
+    return true;
   }
 
   /** Whether any ring has committed records not yet read. */
@@ -297,6 +318,8 @@ export class Drain {
     this.#account(source, batch, first);
     source.read = read;
     Atomics.store(ctl, CTL_READ, read);
+    // A producer blocked on a full ring waits on READ.
+    if (count > 0) Atomics.notify(ctl, CTL_READ);
     return count;
   }
 
@@ -326,6 +349,7 @@ export class Drain {
     const dropped = Atomics.load(source.ring.ctl, CTL_DROPPED);
     const newlyDropped = (dropped - source.droppedSeen) | 0;
     source.droppedSeen = dropped;
+    stats[S_DROPS_REPORTED] = dropped;
     this.counters.droppedSeen += newlyDropped;
     if (lost > 0) {
       this.counters.lost += lost;

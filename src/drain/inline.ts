@@ -95,17 +95,46 @@ export class InlineHost {
 
   /** Delivers everything committed so far, then waits for the sinks. */
   async flush(): Promise<void> {
+    await this.flushWithin(Infinity);
+  }
+
+  /**
+   * As flush(), giving up on slow sinks after `timeoutMs`. Reading stops at
+   * the rings' commit positions as they were when it was called, so another
+   * thread that keeps logging cannot keep it going. Returns whether
+   * everything was delivered in time.
+   */
+  async flushWithin(timeoutMs: number): Promise<boolean> {
     // After close() the sinks are closed: nothing more is handed to them.
-    if (this.#closed) return;
+    if (this.#closed) return true;
     if (!this.#running) {
       this.#running = true;
       try {
-        while (this.#drain.pump() > 0) { /* until the rings are empty */ }
+        const drain = this.#drain;
+        const marks = drain.marks();
+        while (!drain.reached(marks) && drain.pump() > 0) {
+          /* up to the marks */
+        }
       } finally {
         this.#running = false;
       }
     }
-    await this.#drain.settle();
+    if (timeoutMs === Infinity) {
+      await this.#drain.settle();
+      return true;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      return await Promise.race([
+        this.#drain.settle().then(() => true),
+        expired,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**

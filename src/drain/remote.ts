@@ -8,7 +8,12 @@
  */
 
 import type { Recorder } from "../record/encode.ts";
-import { CTL_READ, CTL_WAITING, type RingMemory } from "../ring/ring.ts";
+import {
+  CTL_READ,
+  CTL_REGISTERED,
+  CTL_WAITING,
+  type RingMemory,
+} from "../ring/ring.ts";
 import { C_BELL, C_FLUSH_DONE, C_FLUSH_REQ, type Control } from "./control.ts";
 
 /** How long a full `block` ring waits for the drain before it drops. */
@@ -53,22 +58,42 @@ export class RemoteHost {
   /** Asks the drain to deliver everything so far and waits until it has. */
   async flush(): Promise<void> {
     if (this.#closed) return;
-    const words = this.#control.words;
-    const target = this.#request();
-    for (;;) {
-      const done = Atomics.load(words, C_FLUSH_DONE);
-      if (((done - target) | 0) >= 0) return;
-      const wait = Atomics.waitAsync(words, C_FLUSH_DONE, done, 100);
-      if (wait.async) await wait.value;
+    // Atomics.waitAsync does not keep a thread alive: a timer does, while
+    // this thread waits for the drain.
+    const keepAlive = setInterval(() => {}, 1000);
+    try {
+      const ctl = this.#ring.ctl;
+      // The drain learns of this ring by message; wait until it has it, or
+      // the request below could be answered before this ring is read.
+      while (Atomics.load(ctl, CTL_REGISTERED) === 0) {
+        const wait = Atomics.waitAsync(ctl, CTL_REGISTERED, 0, 100);
+        if (wait.async) await wait.value;
+      }
+      const words = this.#control.words;
+      const target = this.#request();
+      for (;;) {
+        const done = Atomics.load(words, C_FLUSH_DONE);
+        if (((done - target) | 0) >= 0) return;
+        const wait = Atomics.waitAsync(words, C_FLUSH_DONE, done, 100);
+        if (wait.async) await wait.value;
+      }
+    } finally {
+      clearInterval(keepAlive);
     }
   }
 
   /** As flush(), blocking this thread for at most `timeoutMs`. */
   flushSync(timeoutMs: number): boolean {
     if (this.#closed) return true;
+    const deadline = Date.now() + timeoutMs;
+    const ctl = this.#ring.ctl;
+    while (Atomics.load(ctl, CTL_REGISTERED) === 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      Atomics.wait(ctl, CTL_REGISTERED, 0, Math.min(left, 50));
+    }
     const words = this.#control.words;
     const target = this.#request();
-    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const done = Atomics.load(words, C_FLUSH_DONE);
       if (((done - target) | 0) >= 0) return true;

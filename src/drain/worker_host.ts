@@ -149,23 +149,45 @@ export class WorkerHost {
 
   /** Delivers everything committed so far and waits for the sinks. */
   async flush(): Promise<void> {
-    if (this.#fallback !== undefined) return await this.#fallback.flush();
-    if (this.#closed) return;
+    await this.flushWithin(Infinity);
+  }
+
+  /**
+   * As flush(), giving up after `timeoutMs` (then the worker is released
+   * again, so a stuck sink cannot hold the process at its end). Returns
+   * whether everything was delivered in time.
+   */
+  async flushWithin(timeoutMs: number): Promise<boolean> {
+    if (this.#fallback !== undefined) {
+      return await this.#fallback.flushWithin(timeoutMs);
+    }
+    if (this.#closed) return true;
+    const deadline = Date.now() + timeoutMs;
     this.#ref();
     try {
       const words = this.#control.words;
       const target = this.#request();
       for (;;) {
         const done = Atomics.load(words, C_FLUSH_DONE);
-        if (((done - target) | 0) >= 0) return;
+        if (((done - target) | 0) >= 0) return true;
         if (this.#failed()) break;
-        const wait = Atomics.waitAsync(words, C_FLUSH_DONE, done, 100);
+        const left = deadline - Date.now();
+        if (left <= 0) return false;
+        const wait = Atomics.waitAsync(
+          words,
+          C_FLUSH_DONE,
+          done,
+          Math.min(left, 100),
+        );
         if (wait.async) await wait.value;
       }
     } finally {
       this.#unref();
     }
-    await (this.#fallback as InlineHost | undefined)?.flush();
+    const fallback = this.#fallback as InlineHost | undefined;
+    return fallback === undefined
+      ? false
+      : await fallback.flushWithin(Math.max(0, deadline - Date.now()));
   }
 
   /**

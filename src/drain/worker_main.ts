@@ -113,26 +113,46 @@ function publish(): void {
   );
 }
 
+/** Lets queued messages (new producers, close) and timers run. */
+function macrotask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 async function loop(): Promise<void> {
   const d = drain!;
+  let busy = 0;
   while (!closing) {
     setWaiting(0);
-    while (!d.backlogged() && d.pump() > 0) { /* until every ring is read */ }
-    if (d.backlogged()) {
-      publish();
-      await d.unclog();
-      continue;
-    }
-    publish();
     const request = Atomics.load(words, C_FLUSH_REQ);
     if (request !== Atomics.load(words, C_FLUSH_DONE)) {
+      // Deliver up to where the rings were when the request was seen, so a
+      // thread that keeps logging cannot hold the flush forever.
+      const marks = d.marks();
+      let passes = 0;
+      while (!d.reached(marks)) {
+        if (d.backlogged()) await d.unclog();
+        else if (d.pump() === 0) break;
+        if (++passes % 16 === 0) await macrotask();
+      }
       await d.settle();
-      while (d.pump() > 0) { /* what came while the sinks settled */ }
       publish();
       Atomics.store(words, C_FLUSH_DONE, request);
       Atomics.notify(words, C_FLUSH_DONE);
       continue;
     }
+    let passes = 0;
+    while (!d.backlogged() && passes < 64 && d.pump() > 0) passes++;
+    publish();
+    if (d.backlogged()) {
+      await d.unclog();
+      continue;
+    }
+    if (passes === 64) {
+      // Still busy: yield so that messages and timers are not starved.
+      if (++busy % 4 === 0) await macrotask();
+      continue;
+    }
+    busy = 0;
     // Announce sleep, then look once more: a producer that committed before
     // seeing WAITING=1 is caught here; one that commits after rings the bell.
     const bell = Atomics.load(words, C_BELL);

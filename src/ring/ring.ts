@@ -30,6 +30,8 @@ export const S_FILTERED = 1;
 export const S_LOST = 2;
 /** Drain statistic: "lost N events" records written for this ring. */
 export const S_LOSS_RECORDS = 3;
+/** Drain statistic: drops already reported in a "lost N events" record. */
+export const S_DROPS_REPORTED = 4;
 
 /** Control word: position just past the last committed record (producer). */
 export const CTL_COMMIT = 0;
@@ -47,6 +49,8 @@ export const CTL_MAX_RECORD = 5;
 export const CTL_POLICY = 6;
 /** Control word: events dropped so far under `drop` or `block` (producer). */
 export const CTL_DROPPED = 7;
+/** Control word: 1 once a drain has registered this ring (drain). */
+export const CTL_REGISTERED = 8;
 
 /** Record kind (top byte of a record's first word): an event. */
 export const KIND_EVENT = 1;

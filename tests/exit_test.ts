@@ -1,0 +1,183 @@
+// Exit paths: a child process logs N events into an NDJSON file through the
+// drain (in a worker, and inline), then ends by falling off the end,
+// process.exit(3), SIGTERM or SIGINT. Every event must be in the file, in
+// order, and the process must end exactly as the same program without
+// ttlog does (the control), without hanging. With the drain's worker stuck
+// in a sink, each path still ends, within the exit timeout.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { scriptCommand } from "./fixtures/spawn.ts";
+
+/** Per test: Bun stops a test after 5 s unless told otherwise. */
+const LIMIT = { timeout: 60_000 };
+
+const N = 20000;
+const CHILD = fileURLToPath(
+  new URL("./fixtures/exit_child.ts", import.meta.url),
+);
+/** Far above a normal run (well under a second); hitting it is a hang. */
+const HANG_MS = 30_000;
+
+type How = "end" | "exit" | "sigterm" | "sigint";
+type Drain = "worker" | "inline" | "stuck" | "none";
+
+interface Outcome {
+  status: number | null;
+  signal: string | null;
+  stderr: string;
+}
+
+function run(
+  path: string,
+  how: How,
+  drain: Drain,
+  hangMs = HANG_MS,
+): Outcome {
+  const [command, args] = scriptCommand(CHILD);
+  const result: SpawnSyncReturns<string> = spawnSync(
+    command,
+    [...args, path, how, drain, String(N)],
+    { encoding: "utf8", timeout: hangMs, maxBuffer: 1 << 24 },
+  );
+  assert.equal(
+    result.error,
+    undefined,
+    `the child (${how}, ${drain}) did not finish within ${hangMs} ms or did not start: ${result.error}\nstderr: ${result.stderr}`,
+  );
+  return {
+    status: result.status,
+    signal: result.signal,
+    stderr: result.stderr,
+  };
+}
+
+/** How this runtime reports each way of ending, without ttlog. */
+const controls = new Map<How, Outcome>();
+
+function control(how: How): Outcome {
+  let outcome = controls.get(how);
+  if (outcome === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), "ttlog-exit-control-"));
+    try {
+      outcome = run(join(dir, "none.ndjson"), how, "none");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    controls.set(how, outcome);
+  }
+  return outcome;
+}
+
+function assertAllInOrder(path: string, label: string): void {
+  assert.ok(existsSync(path), `${label}: no output file`);
+  const text = readFileSync(path, "utf8");
+  assert.ok(text.endsWith("\n"), `${label}: the last line is cut`);
+  const lines = text.slice(0, -1).split("\n");
+  assert.equal(lines.length, N, `${label}: ${lines.length} of ${N} lines`);
+  for (let i = 0; i < N; i++) {
+    const event = JSON.parse(lines[i]);
+    if (event.msg !== "e" || event.i !== i) {
+      assert.fail(`${label}: line ${i} is ${lines[i]}`);
+    }
+  }
+}
+
+for (const drain of ["worker", "inline"] as const) {
+  for (const how of ["end", "exit", "sigterm", "sigint"] as const) {
+    test(
+      `${how}, drain ${drain}: every event in order, same exit as without ttlog`,
+      LIMIT,
+      () => {
+        const expected = control(how);
+        const dir = mkdtempSync(join(tmpdir(), "ttlog-exit-"));
+        try {
+          const path = join(dir, "out.ndjson");
+          const outcome = run(path, how, drain);
+          const label = `${how}/${drain}`;
+          assert.match(
+            outcome.stderr,
+            new RegExp(`^worker=${drain === "worker"}$`, "m"),
+            `${label}: stderr ${outcome.stderr}`,
+          );
+          assert.doesNotMatch(outcome.stderr, /pending|failed/, label);
+          assert.deepEqual(
+            { status: outcome.status, signal: outcome.signal },
+            { status: expected.status, signal: expected.signal },
+            `${label}: stderr ${outcome.stderr}`,
+          );
+          assertAllInOrder(path, label);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    );
+  }
+}
+
+/** A stuck sink with exitTimeoutMs 500: 20 times that is a hang. */
+const STUCK_HANG_MS = 10_000;
+
+for (const how of ["end", "exit", "sigterm", "sigint"] as const) {
+  test(
+    `${how}, drain worker stuck in a sink: ends within the exit timeout, as without ttlog`,
+    LIMIT,
+    () => {
+      const expected = control(how);
+      const dir = mkdtempSync(join(tmpdir(), "ttlog-exit-"));
+      try {
+        const outcome = run(
+          join(dir, "stuck.ndjson"),
+          how,
+          "stuck",
+          STUCK_HANG_MS,
+        );
+        const label = `${how}/stuck`;
+        assert.match(outcome.stderr, /^worker=true$/m, label);
+        if (how === "exit") {
+          assert.match(outcome.stderr, /still pending after 500 ms/, label);
+        }
+        assert.deepEqual(
+          { status: outcome.status, signal: outcome.signal },
+          { status: expected.status, signal: expected.signal },
+          `${label}: stderr ${outcome.stderr}`,
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+}
+
+test(
+  "the controls end as each path says (the comparison above means something)",
+  LIMIT,
+  () => {
+    assert.deepEqual(
+      { status: control("end").status, signal: control("end").signal },
+      { status: 0, signal: null },
+    );
+    assert.deepEqual(
+      { status: control("exit").status, signal: control("exit").signal },
+      { status: 3, signal: null },
+    );
+    for (
+      const [how, name, code] of [
+        ["sigterm", "SIGTERM", 143],
+        ["sigint", "SIGINT", 130],
+      ] as const
+    ) {
+      const { status, signal } = control(how);
+      // Killed by the signal, reported as such or as 128 + its number.
+      assert.ok(
+        (status === null && signal === name) ||
+          (status === code && signal === null),
+        `${how}: status ${status}, signal ${signal}`,
+      );
+    }
+  },
+);
