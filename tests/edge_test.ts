@@ -1,10 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  consoleSink,
   createLogger,
+  fileSink,
   type LogRecord,
   memorySink,
   prometheusText,
+  TtlogConfigError,
 } from "../mod.ts";
 import { internals } from "../src/logger.ts";
 
@@ -192,4 +195,36 @@ test("a slow asynchronous sink holds the drain back instead of piling up writes"
   assert.equal(delivered, 2000);
   assert.ok(most <= 16, `at most 16 writes in flight, saw ${most}`);
   await log.close();
+});
+
+test("worker: true where there is no SharedArrayBuffer is a clear error; auto drains inline", () => {
+  const saved = globalThis.SharedArrayBuffer;
+  // deno-lint-ignore no-explicit-any
+  delete (globalThis as any).SharedArrayBuffer;
+  try {
+    const sink = consoleSink({ format: "ndjson" });
+    assert.throws(
+      () => createLogger({ worker: true, sinks: [sink] }),
+      (error: Error) =>
+        error instanceof TtlogConfigError &&
+        /worker: true needs worker threads and SharedArrayBuffer/.test(
+          error.message,
+        ),
+    );
+    const log = createLogger({ worker: "auto", sinks: [memorySink()] });
+    assert.equal(log.metrics().worker, false);
+    void log.close();
+  } finally {
+    globalThis.SharedArrayBuffer = saved;
+  }
+});
+
+test('fileSink format "ttlog" says it is not available yet rather than writing something else', () => {
+  assert.throws(
+    // deno-lint-ignore no-explicit-any
+    () =>
+      fileSink({ path: "/tmp/never-written.ttlog", format: "ttlog" as any }),
+    (error: Error) =>
+      error instanceof TtlogConfigError && /format "ttlog"/.test(error.message),
+  );
 });

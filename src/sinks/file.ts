@@ -475,6 +475,11 @@ function validate(options: FileSinkOptions): Settings {
     );
   }
   const format = options.format ?? "ndjson";
+  if ((format as string) === "ttlog") {
+    throw new TtlogConfigError(
+      `fileSink: format "ttlog" (the binary .ttlog chunk format) is not available yet: it comes with snapshots and the ttlog CLI; use "ndjson" or "text"`,
+    );
+  }
   if (format !== "ndjson" && format !== "text") {
     throw new TtlogConfigError(
       `fileSink: format must be "ndjson" or "text", got ${
