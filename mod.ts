@@ -108,5 +108,6 @@ export {
   ndjsonFormatter,
   type NdjsonFormatterOptions,
 } from "./src/format/ndjson.ts";
+export { initLz4, initLz4Sync, type Lz4InitOptions } from "./src/codec/lz4.ts";
 export { detectRuntime, runtime } from "./src/runtime/mod.ts";
 export type { Runtime, RuntimeName, StdStream } from "./src/runtime/runtime.ts";

@@ -203,6 +203,12 @@ function checkOptions(options: Lz4InitOptions): void {
  * `lz4-wasm` package, read with `node:fs`.
  * @throws {TtlogConfigError} When the WebAssembly cannot be found, read,
  * compiled or instantiated, or is not lz4-wasm's.
+ *
+ * @example Load LZ4 synchronously (a crash path cannot await)
+ * ```ts
+ * import { initLz4Sync } from "@ttlog/ttlog";
+ * initLz4Sync();
+ * ```
  */
 export function initLz4Sync(options: Lz4InitOptions = {}): void {
   checkOptions(options);
@@ -238,6 +244,14 @@ export function initLz4Sync(options: Lz4InitOptions = {}): void {
  * @returns A promise that settles once compression is ready.
  * @throws {TtlogConfigError} (as a rejection) When the WebAssembly cannot be
  * found, read, compiled or instantiated, or is not lz4-wasm's.
+ *
+ * @example Load LZ4 before logging to an LZ4 file
+ * ```ts
+ * import { initLz4 } from "@ttlog/ttlog";
+ * // On Cloudflare Workers or Vercel Edge, pass the compiled module instead:
+ * // import wasm from "lz4-wasm/lz4_wasm_bg.wasm"; await initLz4({ module: wasm });
+ * await initLz4();
+ * ```
  */
 export async function initLz4(options: Lz4InitOptions = {}): Promise<void> {
   checkOptions(options);
