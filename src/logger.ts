@@ -15,6 +15,7 @@ import { Drain, percentile } from "./drain/drain.ts";
 import { InlineHost } from "./drain/inline.ts";
 import { type Control, viewControl } from "./drain/control.ts";
 import { RemoteHost } from "./drain/remote.ts";
+import { CoarseClock, whenClockReady } from "./drain/clock.ts";
 import { WorkerHost } from "./drain/worker_host.ts";
 import { onProcessExit } from "./runtime/exit.ts";
 import { canStartWorker } from "./runtime/worker.ts";
@@ -120,6 +121,8 @@ interface AttachedMemory {
   readonly ring: RingMemory;
   readonly dictionary: DictionaryMemory;
   readonly control: Control;
+  /** The owner's coarse clock, if it has one. */
+  readonly clock: Float64Array | null;
 }
 
 /**
@@ -137,6 +140,8 @@ export interface LoggerPort {
   readonly dictionary: SharedArrayBuffer;
   /** The drain's control block (bell and flush requests). */
   readonly control: SharedArrayBuffer;
+  /** The owner's coarse clock (`clock: "coarse"`), shared rather than started again. */
+  readonly clock?: SharedArrayBuffer;
   /** The logger's options, without sinks. */
   readonly options: Omit<LoggerOptions, "sinks" | "worker">;
 }
@@ -179,6 +184,15 @@ export interface LoggerOptions {
   readonly worker?: boolean | "auto";
   /** How long exit and signal hooks may spend delivering pending events (default 2000 ms). */
   readonly exitTimeoutMs?: number;
+  /**
+   * How events are timestamped. `"exact"` (default): `Date.now()` per
+   * event, 30-40 ns, a third of a log call. `"coarse"`: a thread publishes
+   * the time about every millisecond and each event reads it for about a
+   * nanosecond; timestamps may lag the wall clock by a few ms under load,
+   * and the thread wakes 1000 times a second. Order within a thread never
+   * depends on the clock.
+   */
+  readonly clock?: "exact" | "coarse";
 }
 
 /**
@@ -200,6 +214,7 @@ const OPTION_KEYS = [
   "limits",
   "worker",
   "exitTimeoutMs",
+  "clock",
 ];
 
 interface Context {
@@ -218,6 +233,8 @@ class Core {
   readonly drain: Drain | undefined;
   readonly host: InlineHost | WorkerHost | RemoteHost;
   #removeExitHooks: () => void;
+  /** The coarse clock this logger owns, if any. */
+  clock: CoarseClock | undefined;
   readonly recordLevel: LevelValue;
   readonly emitLevel: LevelValue;
   readonly directives: Directives | undefined;
@@ -259,14 +276,30 @@ class Core {
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       redact: options.redact ?? [],
     });
+    const report = (message: string) => runtime.write("stderr", message + "\n");
+    this.recorder.onStaleClock = (lag) =>
+      report(
+        `ttlog: the coarse clock is ${lag} ms behind; reading Date.now() for every event from now on`,
+      );
     if (attached !== undefined) {
+      const clock = attached.clock;
+      if (clock !== null) {
+        whenClockReady(clock.buffer as SharedArrayBuffer, () => {
+          if (this.#closing === undefined) this.recorder.coarse = clock;
+        });
+      }
       this.drain = undefined;
       this.host = new RemoteHost(attached.control, memory, this.recorder);
       this.#removeExitHooks = () => {};
       return;
     }
+    if (options.clock === "coarse") {
+      const clock = this.clock = new CoarseClock();
+      clock.onReady(() => {
+        if (this.#closing === undefined) this.recorder.coarse = clock.now;
+      });
+    }
     const sinks = options.sinks ?? [consoleSink()];
-    const report = (message: string) => runtime.write("stderr", message + "\n");
     const makeDrain = () => {
       const drain = new Drain({
         service: this.service,
@@ -419,6 +452,9 @@ class Core {
       ring: ring.buffer,
       dictionary: dictionary.buffer as SharedArrayBuffer,
       control,
+      clock: this.clock === undefined
+        ? undefined
+        : this.clock.now.buffer as SharedArrayBuffer,
       options: { ...rest, directives: this.directivesSpec ?? "" },
     };
   }
@@ -431,6 +467,10 @@ class Core {
   async #close(): Promise<void> {
     this.#removeExitHooks();
     await this.host.close();
+    if (this.clock !== undefined) {
+      this.recorder.coarse = null;
+      await this.clock.stop();
+    }
     let warned = false;
     // Events logged after close stay in the ring (a snapshot still sees
     // them) but reach no sink: say so once rather than lose them silently.
@@ -938,6 +978,21 @@ function validateOptions(options: LoggerOptions): void {
     );
   }
   if (
+    options.clock !== undefined && options.clock !== "exact" &&
+    options.clock !== "coarse"
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: clock must be "exact" or "coarse", got ${
+        safeString(options.clock)
+      }`,
+    );
+  }
+  if (options.clock === "coarse" && !canStartWorker()) {
+    throw new TtlogConfigError(
+      `createLogger: clock: "coarse" needs a thread and SharedArrayBuffer, which this runtime does not have (use clock: "exact")`,
+    );
+  }
+  if (
     options.exitTimeoutMs !== undefined &&
     (typeof options.exitTimeoutMs !== "number" ||
       !(options.exitTimeoutMs >= 0 && options.exitTimeoutMs <= 60_000))
@@ -1072,6 +1127,9 @@ export function attachLogger(port: LoggerPort): Logger {
     ring: viewRing(port.ring),
     dictionary: { buffer: port.dictionary },
     control: viewControl(port.control),
+    clock: port.clock instanceof SharedArrayBuffer
+      ? new Float64Array(port.clock, 0, 1)
+      : null,
   });
   return LoggerImpl.root(core);
 }

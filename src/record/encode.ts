@@ -74,6 +74,9 @@ export const DEFAULT_LIMITS: EncodeLimits = {
   items: 100,
 };
 
+/** A coarse clock this far behind has stopped: fall back to `Date.now()`. */
+const STALE_CLOCK_MS = 250;
+
 /** Room kept at the end of every record for closing markers and terminators. */
 const SLACK = 128;
 /** Room a container needs before it starts another item. */
@@ -145,6 +148,9 @@ export class Recorder {
   pos = 0;
   /** Content must stay below this index (markers may use the slack after it). */
   end = 0;
+
+  /** The coarse clock's published time, or null to read `Date.now()`. */
+  coarse: Float64Array | null = null;
 
   /** Wakes the drain; set by the drain's host. */
   wake: () => void = () => {};
@@ -253,7 +259,8 @@ export class Recorder {
     }
     const h = index >> 2;
     i32[h + 1] = this.seq;
-    f64[0] = Date.now();
+    const coarse = this.coarse;
+    f64[0] = coarse === null ? Date.now() : coarse[0];
     i32[h + 2] = f64Words[0];
     i32[h + 3] = f64Words[1];
     i32[h + 4] = level | (targetId << 8);
@@ -272,11 +279,24 @@ export class Recorder {
     const w = (this.write + length) | 0;
     this.write = w;
     this.seq = (this.seq + 1) | 0;
+    // Now and then, check that the coarse clock still ticks.
+    if ((this.seq & 1023) === 0 && this.coarse !== null) this.#checkClock();
     this.recorded++;
     this.recordedBytes += length;
     Atomics.store(this.ctl, CTL_COMMIT, w);
     if (Atomics.load(this.ctl, CTL_WAITING) !== 0) this.wake();
   }
+
+  #checkClock(): void {
+    const lag = Date.now() - this.coarse![0];
+    if (lag > STALE_CLOCK_MS) {
+      this.coarse = null;
+      this.onStaleClock(lag);
+    }
+  }
+
+  /** Called once if the coarse clock stopped ticking (the recorder then reads `Date.now()`). */
+  onStaleClock: (lagMs: number) => void = () => {};
 
   /** Abandons the record being written (nothing becomes visible). */
   abort(): void {
