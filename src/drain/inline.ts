@@ -107,18 +107,28 @@ export class InlineHost {
   async flushWithin(timeoutMs: number): Promise<boolean> {
     // After close() the sinks are closed: nothing more is handed to them.
     if (this.#closed) return true;
+    const deadline = Date.now() + timeoutMs;
     if (!this.#running) {
-      this.#running = true;
-      try {
-        const drain = this.#drain;
-        const marks = drain.marks();
-        while (!drain.reached(marks) && drain.pump() > 0) {
-          /* up to the marks */
+      const drain = this.#drain;
+      const marks = drain.marks();
+      while (!drain.reached(marks)) {
+        // A slow sink: wait for it here too, rather than pile up writes.
+        if (drain.backlogged()) {
+          await drain.unclog();
+          if (Date.now() > deadline) return false;
+          continue;
         }
-      } finally {
-        this.#running = false;
+        this.#running = true;
+        let n: number;
+        try {
+          n = drain.pump();
+        } finally {
+          this.#running = false;
+        }
+        if (n === 0) break;
       }
     }
+    timeoutMs = Math.max(0, deadline - Date.now());
     if (timeoutMs === Infinity) {
       await this.#drain.settle();
       return true;
