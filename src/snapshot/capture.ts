@@ -1,0 +1,147 @@
+/**
+ * Capturing what a ring still holds, synchronously and from shared memory
+ * alone (the drain may be stuck or dead when a snapshot is needed): every
+ * event record from the oldest intact one to the last committed one, oldest
+ * first, and the dictionary entries they refer to.
+ *
+ * @module
+ */
+
+import type { DictionaryMemory } from "../record/dictionary.ts";
+import {
+  alignedLength,
+  CTL_COMMIT,
+  CTL_TAIL,
+  HEADER_BYTES,
+  KIND_EVENT,
+  KIND_PAD,
+  type RingMemory,
+} from "../ring/ring.ts";
+
+/** A dictionary entry as stored: its id, kind and payload bytes. */
+export interface CapturedEntry {
+  /** The entry's id (1-based, in the order entries were added). */
+  readonly id: number;
+  /** 1 string, 2 call site (see docs/FORMAT.md). */
+  readonly kind: number;
+  /** The payload exactly as stored in the dictionary. */
+  readonly payload: Uint8Array;
+}
+
+/** What a ring held at one moment. */
+export interface Capture {
+  /** Event records, back to back, exactly as in the ring (pads left out). */
+  readonly records: Uint8Array;
+  /** How many event records. */
+  readonly count: number;
+  /** The dictionary entries, oldest first. */
+  readonly entries: readonly CapturedEntry[];
+  /** Records that began before the tail moved during the copy (another thread wrote over them). */
+  readonly overwritten: number;
+}
+
+/** Limits on a capture: the newest records within them are kept. */
+export interface CaptureWindow {
+  /** Keep records at most this many ms older than `now` (default: all). */
+  readonly ms?: number;
+  /** Keep at most this many bytes of records, the newest (default: all). */
+  readonly bytes?: number;
+  /** The time `ms` counts back from (default `Date.now()`). */
+  readonly now?: number;
+}
+
+const DICT_CONTROL_BYTES = 16;
+const DCTL_BYTES = 1;
+
+/** Copies the dictionary's entries out of shared memory. */
+export function captureDictionary(memory: DictionaryMemory): CapturedEntry[] {
+  const ctl = new Int32Array(memory.buffer, 0, DICT_CONTROL_BYTES >> 2);
+  const used = Atomics.load(ctl, DCTL_BYTES);
+  const u8 = new Uint8Array(memory.buffer, DICT_CONTROL_BYTES);
+  const entries: CapturedEntry[] = [];
+  let p = 0;
+  while (p + 4 <= used) {
+    const bytes = u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16);
+    const kind = u8[p + 3];
+    if (p + 4 + bytes > used) break;
+    entries.push({
+      id: entries.length + 1,
+      kind,
+      payload: u8.slice(p + 4, p + 4 + bytes),
+    });
+    p += 4 + ((bytes + 3) & ~3);
+  }
+  return entries;
+}
+
+/**
+ * Copies the event records a ring still holds, oldest first, within the
+ * window. Safe while the ring's producer runs on another thread: records
+ * the producer wrote over during the copy are left out and counted.
+ */
+export function captureRing(
+  ring: RingMemory,
+  dictionary: DictionaryMemory,
+  window: CaptureWindow = {},
+): Capture {
+  const { ctl, u8, i32, mask } = ring;
+  const commit = Atomics.load(ctl, CTL_COMMIT);
+  const tail = Atomics.load(ctl, CTL_TAIL);
+  const used = (commit - tail) | 0;
+  const out = new Uint8Array(Math.max(0, used));
+  const starts: number[] = [];
+  const positions: number[] = [];
+  let size = 0;
+  let position = tail;
+  while (position !== commit) {
+    const index = position & mask;
+    const word = i32[index >> 2];
+    const kind = word >>> 24;
+    const content = word & 0xffffff;
+    const length = alignedLength(content);
+    if (
+      (kind !== KIND_EVENT && kind !== KIND_PAD) || length === 0 ||
+      length > ((commit - position) | 0) ||
+      (kind === KIND_EVENT && content < HEADER_BYTES)
+    ) break;
+    if (kind === KIND_EVENT) {
+      out.set(u8.subarray(index, index + length), size);
+      starts.push(size);
+      positions.push(position);
+      size += length;
+    }
+    position = (position + length) | 0;
+  }
+  // Records that began before the tail as it is now may have been written
+  // over while they were copied: leave them out.
+  const tailAfter = Atomics.load(ctl, CTL_TAIL);
+  let first = 0;
+  while (first < positions.length && ((tailAfter - positions[first]) | 0) > 0) {
+    first++;
+  }
+  // The window: newest records within the age and size limits.
+  const now = window.now ?? Date.now();
+  const time = new Float64Array(1);
+  const timeBytes = new Uint8Array(time.buffer);
+  let keepFrom = first;
+  if (window.ms !== undefined) {
+    const oldest = now - window.ms;
+    while (keepFrom < starts.length) {
+      timeBytes.set(out.subarray(starts[keepFrom] + 8, starts[keepFrom] + 16));
+      if (time[0] >= oldest) break;
+      keepFrom++;
+    }
+  }
+  if (window.bytes !== undefined) {
+    while (keepFrom < starts.length && size - starts[keepFrom] > window.bytes) {
+      keepFrom++;
+    }
+  }
+  const begin = keepFrom < starts.length ? starts[keepFrom] : size;
+  return {
+    records: out.slice(begin, size),
+    count: starts.length - keepFrom,
+    entries: captureDictionary(dictionary),
+    overwritten: first,
+  };
+}
