@@ -1,0 +1,703 @@
+// The .ttlog file format: chunks written from a real logger's ring and read
+// back in every compression, interop with the lz4 and gzip tools, truncation
+// at every byte, and a fuzz of hostile input.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { internals, type Logger } from "../src/logger.ts";
+import { TtlogFormatError } from "../src/record/decode.ts";
+import type { LogRecord } from "../src/record/values.ts";
+import {
+  alignedLength,
+  CTL_COMMIT,
+  CTL_TAIL,
+  KIND_EVENT,
+} from "../src/ring/ring.ts";
+import { xxhash32 } from "../src/codec/xxhash32.ts";
+import { encodeLz4Frame } from "../src/codec/lz4_frame.ts";
+import {
+  type ChunkEntry,
+  ChunkKind,
+  MAX_CHUNK_PAYLOAD,
+  type TtlogCompression,
+} from "../src/snapshot/format.ts";
+import {
+  encodeChunk,
+  endChunk,
+  eventsChunk,
+  headerChunk,
+  lossChunk,
+} from "../src/snapshot/chunk_writer.ts";
+import {
+  readTtlog,
+  type TtlogItem,
+  TtlogReader,
+} from "../src/snapshot/chunk_reader.ts";
+import { canon, events, finish, memoryLogger, mulberry32 } from "./helpers.ts";
+
+const COMPRESSIONS: readonly TtlogCompression[] = ["none", "lz4", "gzip"];
+
+/** The committed event records of a logger's ring, oldest first, no pads. */
+function ringRecords(log: Logger): Uint8Array {
+  const { ctl, u8, i32, mask } = internals(log).ring;
+  const commit = Atomics.load(ctl, CTL_COMMIT);
+  const pieces: Uint8Array[] = [];
+  let length = 0;
+  for (
+    let at = Atomics.load(ctl, CTL_TAIL);
+    at !== commit;
+  ) {
+    const index = at & mask;
+    const word = i32[index >> 2];
+    const size = alignedLength(word & 0xffffff);
+    assert.ok(size > 0, "a record of length 0 in the ring");
+    if (word >>> 24 === KIND_EVENT) {
+      pieces.push(u8.slice(index, index + size));
+      length += size;
+    }
+    at = (at + size) | 0;
+  }
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return out;
+}
+
+/** Every entry of a logger's dictionary, payloads as stored. */
+function dictionaryEntries(log: Logger): ChunkEntry[] {
+  const buffer = internals(log).dictionary.buffer;
+  const used = Atomics.load(new Int32Array(buffer, 0, 4), 1);
+  const u8 = new Uint8Array(buffer, 16);
+  const entries: ChunkEntry[] = [];
+  for (let at = 0; at + 4 <= used;) {
+    const bytes = u8[at] | (u8[at + 1] << 8) | (u8[at + 2] << 16);
+    entries.push({
+      id: entries.length + 1,
+      kind: u8[at + 3],
+      payload: u8.slice(at + 4, at + 4 + bytes),
+    });
+    at += 4 + ((bytes + 3) & ~3);
+  }
+  return entries;
+}
+
+/** Logs a varied set of events: templates, children, odd values, big ones. */
+function logVariety(log: Logger, count: number): void {
+  const db = log.child("db.pool", { shard: 3 });
+  const user = "ada\ud800";
+  const cause = new Error("socket closed");
+  for (let i = 0; i < count; i++) {
+    switch (i % 8) {
+      case 0:
+        log.info`user ${user} logged in after ${i} tries`;
+        break;
+      case 1:
+        db.debug("query", { sql: "select 1", ms: i / 3, rows: [1, 2, i] });
+        break;
+      case 2:
+        log.warn("slow", {
+          at: new Date(1_700_000_000_000 + i),
+          big: 2n ** 70n,
+          neg: -0,
+          nan: NaN,
+          set: new Set(["a", i]),
+          map: new Map<unknown, unknown>([["k", { deep: [i] }]]),
+        });
+        break;
+      case 3:
+        log.error("failed", { err: new Error(`boom ${i}`, { cause }) });
+        break;
+      case 4:
+        log.trace(`inline message ${i} ${"x".repeat(i % 50)}`);
+        break;
+      case 5:
+        db.child("replica").fatal("down", { __proto__x: 1, "": null, i });
+        break;
+      case 6:
+        log.info("long", { text: "é€😀".repeat(200 + i), flag: true });
+        break;
+      default:
+        log.debug("plain");
+    }
+  }
+}
+
+/** Comparable form of records (runtimes' deepEqual differ on classes). */
+function comparable(records: readonly LogRecord[]): unknown {
+  return records.map((r) => canon({ ...r }));
+}
+
+interface Source {
+  log: Logger;
+  expected: LogRecord[];
+  entries: ChunkEntry[];
+  records: Uint8Array;
+}
+
+async function source(count: number): Promise<Source> {
+  const { log, sink } = memoryLogger({
+    service: "checkout",
+    ring: { bytes: 1 << 20 },
+  });
+  logVariety(log, count);
+  await log.flush();
+  const expected = events(sink);
+  const entries = dictionaryEntries(log);
+  const records = ringRecords(log);
+  await finish(log);
+  assert.equal(expected.length, count);
+  return { log, expected, entries, records };
+}
+
+const META = {
+  service: "checkout",
+  host: "h1",
+  pid: 42,
+  runtime: "node",
+  runtimeVersion: "1.2.3",
+  reason: "manual",
+  time: 1_700_000_000_000,
+  counters: { logged: 3, lost: 0 },
+  trigger: null,
+};
+
+/** The units (one chunk each, maybe compressed) of a small file. */
+function fileUnits(src: Source, compression: TtlogCompression): Uint8Array[] {
+  // The records split in two events chunks, to have several of them.
+  const words = src.records;
+  let half = 0;
+  while (half < words.length / 2) {
+    half += alignedLength(
+      words[half] | (words[half + 1] << 8) | (words[half + 2] << 16),
+    );
+  }
+  return [
+    encodeChunk(ChunkKind.header, headerChunk(META), compression),
+    encodeChunk(
+      ChunkKind.events,
+      eventsChunk(0, src.entries, words.subarray(0, half)),
+      compression,
+    ),
+    encodeChunk(ChunkKind.loss, lossChunk(0, 7, "overwritten"), compression),
+    encodeChunk(
+      ChunkKind.events,
+      eventsChunk(0, src.entries, words.subarray(half)),
+      compression,
+    ),
+    encodeChunk(
+      ChunkKind.end,
+      endChunk(4, src.expected.length),
+      compression,
+    ),
+  ];
+}
+
+function concat(pieces: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return out;
+}
+
+function eventsOf(items: readonly TtlogItem[]): LogRecord[] {
+  return items.flatMap((item) => item.kind === "events" ? item.records : []);
+}
+
+function assertWhole(items: readonly TtlogItem[], src: Source, what: string) {
+  assert.deepEqual(
+    items.map((item) => item.kind),
+    ["header", "events", "loss", "events", "end"],
+    what,
+  );
+  assert.deepEqual(items[0], { kind: "header", meta: META }, what);
+  assert.deepEqual(
+    items[2],
+    { kind: "loss", producer: 0, lost: 7, reason: "overwritten" },
+    what,
+  );
+  assert.deepEqual(
+    items[4],
+    { kind: "end", chunks: 4, events: src.expected.length },
+    what,
+  );
+  for (const item of items) {
+    if (item.kind === "events") {
+      assert.equal(item.producer, 0, what);
+      assert.equal(item.undecodable, 0, what);
+    }
+  }
+  assert.deepEqual(
+    comparable(eventsOf(items)),
+    comparable(src.expected),
+    `${what}: records`,
+  );
+}
+
+// Round trips
+
+test("records from a real ring read back equal to what the sink received, in every compression", async () => {
+  const src = await source(200);
+  for (const compression of COMPRESSIONS) {
+    const file = concat(fileUnits(src, compression));
+    const result = readTtlog(file);
+    assert.equal(result.error, undefined, `${compression}: ${result.error}`);
+    assert.equal(result.truncatedAt, undefined, compression);
+    assertWhole(result.items, src, compression);
+    const records = eventsOf(result.items);
+    assert.equal(records[0].service, "checkout");
+    assert.deepEqual(
+      records.map((r) => r.seq),
+      src.expected.map((r) => r.seq),
+    );
+  }
+});
+
+test("the streaming reader gives the same chunks for pieces of any size", async () => {
+  const src = await source(60);
+  const random = mulberry32(7);
+  for (const compression of COMPRESSIONS) {
+    const file = concat(fileUnits(src, compression));
+    for (const pieceMax of [1, 3, 64, 1000, file.length]) {
+      const reader = new TtlogReader();
+      const items: TtlogItem[] = [];
+      for (let at = 0; at < file.length;) {
+        const size = 1 + Math.floor(random() * pieceMax);
+        for (const item of reader.push(file.subarray(at, at + size))) {
+          items.push(item);
+        }
+        at += size;
+      }
+      reader.finish();
+      assert.equal(reader.offset, file.length);
+      assertWhole(items, src, `${compression}, pieces up to ${pieceMax}`);
+    }
+  }
+});
+
+test("an events chunk needs only its own entries, and the service option names the records", async () => {
+  const src = await source(16);
+  const file = concat([
+    encodeChunk(
+      ChunkKind.events,
+      eventsChunk(9, [...src.entries].reverse(), src.records),
+      "lz4",
+    ),
+  ]);
+  const { items, error } = readTtlog(file, { service: "other" });
+  assert.equal(error, undefined);
+  assert.equal(items.length, 1);
+  const item = items[0];
+  assert.ok(item.kind === "events");
+  assert.equal(item.producer, 9);
+  assert.ok(item.records.every((r) => r.service === "other"));
+  assert.deepEqual(
+    comparable(item.records.map((r) => ({ ...r, service: "checkout" }))),
+    comparable(src.expected),
+  );
+  // Without the entries, records that need one are skipped and counted.
+  const bare = readTtlog(
+    encodeChunk(ChunkKind.events, eventsChunk(9, [], src.records), "none"),
+  );
+  assert.equal(bare.error, undefined);
+  const only = bare.items[0];
+  assert.ok(only.kind === "events");
+  assert.ok(only.undecodable > 0);
+  assert.equal(only.records.length + only.undecodable, src.expected.length);
+});
+
+test("chunk layout: magic, version, kind, flags, length, payload, xxHash32", () => {
+  const payload = endChunk(2, 10);
+  const chunk = encodeChunk(ChunkKind.end, payload, "none");
+  assert.deepEqual([...chunk.subarray(0, 8)], [
+    0x54,
+    0x54,
+    0x4c,
+    0x47,
+    1,
+    4,
+    0,
+    0,
+  ]);
+  const view = new DataView(chunk.buffer, chunk.byteOffset);
+  assert.equal(view.getUint32(8, true), payload.length);
+  assert.equal(
+    new TextDecoder().decode(chunk.subarray(12, 12 + payload.length)),
+    '{"chunks":2,"events":10}',
+  );
+  assert.equal(view.getUint32(12 + payload.length, true), xxhash32(payload));
+  assert.equal(chunk.length, 16 + payload.length);
+  // gzip members carry their length in FEXTRA subfield "TL".
+  const member = encodeChunk(ChunkKind.end, payload, "gzip");
+  assert.deepEqual([...member.subarray(0, 3)], [0x1f, 0x8b, 8]);
+  assert.equal(member[3] & 4, 4);
+  assert.deepEqual([...member.subarray(10, 16)], [8, 0, 0x54, 0x4c, 4, 0]);
+  assert.equal(
+    new DataView(member.buffer, member.byteOffset).getUint32(16, true),
+    member.length,
+  );
+});
+
+test("writers reject what the format cannot hold", () => {
+  assert.throws(
+    () => encodeChunk(9 as ChunkKind, new Uint8Array(0), "none"),
+    /kind must be/,
+  );
+  assert.throws(
+    () =>
+      encodeChunk(
+        ChunkKind.header,
+        new Uint8Array(0),
+        "zstd" as TtlogCompression,
+      ),
+    /compression must be/,
+  );
+  assert.throws(
+    () => eventsChunk(0, [], new Uint8Array(6)),
+    /4-byte aligned/,
+  );
+  assert.throws(() => eventsChunk(-1, [], new Uint8Array(0)), /producer/);
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  assert.throws(() => headerChunk(cyclic), /cannot be written as JSON/);
+  assert.throws(
+    () => new TtlogReader({ maxPayloadBytes: 0 }),
+    /maxPayloadBytes/,
+  );
+  // Metadata with values JSON lacks is written readably.
+  const { items } = readTtlog(
+    encodeChunk(
+      ChunkKind.header,
+      headerChunk({ n: 5n, m: new Map([["a", 1]]) }),
+      "none",
+    ),
+  );
+  assert.deepEqual(items, [{ kind: "header", meta: { n: "5", m: { a: 1 } } }]);
+});
+
+// Interop with the lz4 and gzip tools
+
+/** Runs a CLI tool; a missing tool fails the test with what to install. */
+function run(
+  tool: "lz4" | "gzip",
+  args: string[],
+): { status: number; stdout: Uint8Array; stderr: string } {
+  const result = spawnSync(tool, args, { maxBuffer: 64 * 1024 * 1024 });
+  if (result.error !== undefined) {
+    assert.fail(
+      `cannot run the \`${tool}\` command (${result.error.message}): install it (apt-get install -y ${tool}); this interop test needs it`,
+    );
+  }
+  return {
+    status: result.status ?? -1,
+    stdout: new Uint8Array(result.stdout),
+    stderr: String(result.stderr),
+  };
+}
+
+test("lz4 -t/-dc and gzip -t/-dc accept compressed files and give back the raw chunks", async () => {
+  const src = await source(100);
+  const raw = concat(fileUnits(src, "none"));
+  const dir = mkdtempSync(join(tmpdir(), "ttlog-format-"));
+  try {
+    for (const tool of ["lz4", "gzip"] as const) {
+      const file = join(dir, `snapshot.ttlog.${tool === "lz4" ? "lz4" : "gz"}`);
+      writeFileSync(file, concat(fileUnits(src, tool)));
+      const check = run(tool, ["-t", file]);
+      assert.equal(check.status, 0, `${tool} -t: ${check.stderr}`);
+      const decoded = run(tool, ["-dc", file]);
+      assert.equal(decoded.status, 0, `${tool} -dc: ${decoded.stderr}`);
+      assert.equal(decoded.stdout.length, raw.length, `${tool} -dc: length`);
+      assert.ok(
+        decoded.stdout.every((b, i) => b === raw[i]),
+        `${tool} -dc: bytes differ from the raw chunks`,
+      );
+      // And what the tool wrote back is a raw .ttlog file.
+      assertWhole(readTtlog(decoded.stdout).items, src, `${tool} -dc output`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("an LZ4 frame written by the lz4 tool reads as a chunk", async () => {
+  const src = await source(10);
+  const dir = mkdtempSync(join(tmpdir(), "ttlog-format-"));
+  try {
+    const file = join(dir, "chunk.ttlog");
+    const units = fileUnits(src, "none");
+    writeFileSync(file, concat(units));
+    // One frame holding every chunk: the reader wants one chunk per frame.
+    const packed = run("lz4", ["-c", "-BD", file]);
+    assert.equal(packed.status, 0, packed.stderr);
+    const whole = readTtlog(packed.stdout);
+    assert.ok(whole.error instanceof TtlogFormatError);
+    // One frame per chunk, linked blocks and block checksums: read.
+    const frames: Uint8Array[] = [];
+    for (const unit of units) {
+      writeFileSync(file, unit);
+      const one = run("lz4", ["-c", "-BD", "-BX", "-B4", file]);
+      assert.equal(one.status, 0, one.stderr);
+      frames.push(one.stdout);
+    }
+    assertWhole(readTtlog(concat(frames)).items, src, "frames from lz4");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Truncation
+
+test("a file cut at every byte offset yields every whole chunk before the cut", async () => {
+  const src = await source(12);
+  for (const compression of COMPRESSIONS) {
+    const units = fileUnits(src, compression);
+    const file = concat(units);
+    const full = readTtlog(file).items;
+    const ends: number[] = [];
+    let at = 0;
+    for (const unit of units) ends.push(at += unit.length);
+    for (let cut = 0; cut <= file.length; cut++) {
+      const what = `${compression}, cut at ${cut} of ${file.length}`;
+      const result = readTtlog(file.subarray(0, cut));
+      assert.equal(result.error, undefined, `${what}: ${result.error}`);
+      const whole = ends.filter((end) => end <= cut);
+      assert.equal(result.items.length, whole.length, what);
+      assert.deepEqual(
+        comparable(eventsOf(result.items)),
+        comparable(eventsOf(full.slice(0, whole.length))),
+        what,
+      );
+      const last = whole.length === 0 ? 0 : whole[whole.length - 1];
+      assert.equal(
+        result.truncatedAt,
+        cut === last && cut > 0 ? undefined : last,
+        what,
+      );
+    }
+  }
+});
+
+test("finish() says where a truncated stream stopped", () => {
+  const header = encodeChunk(ChunkKind.header, headerChunk({ a: 1 }), "lz4");
+  const reader = new TtlogReader();
+  assert.equal(reader.push(header).length, 1);
+  assert.equal(reader.push(header.subarray(0, 9)).length, 0);
+  assert.equal(reader.offset, header.length);
+  assert.ok(reader.pending > 0);
+  assert.throws(
+    () => reader.finish(),
+    (error) =>
+      error instanceof TtlogFormatError &&
+      error.message.includes(`chunk at byte ${header.length}`) &&
+      /truncated/.test(error.message),
+  );
+  assert.throws(() => new TtlogReader().finish(), /empty/);
+});
+
+// Hostile input
+
+/** Sets a little-endian u32. */
+function setU32(bytes: Uint8Array, at: number, value: number): void {
+  new DataView(bytes.buffer, bytes.byteOffset).setUint32(at, value, true);
+}
+
+test("a chunk claiming more than the bound is refused before its bytes arrive", () => {
+  // Raw: a 12-byte header claiming 4 GiB.
+  const raw = encodeChunk(ChunkKind.end, endChunk(0, 0), "none");
+  setU32(raw, 8, 0xffffffff);
+  const reader = new TtlogReader();
+  assert.throws(() => reader.push(raw.subarray(0, 12)), TtlogFormatError);
+  // And the error sticks.
+  assert.throws(() => reader.push(new Uint8Array(1)), /over the/);
+  // A limit of 1 KiB refuses a 2 KiB payload.
+  const big = encodeChunk(
+    ChunkKind.header,
+    headerChunk({ pad: "x".repeat(2048) }),
+    "none",
+  );
+  const small = readTtlog(big, { maxPayloadBytes: 1024 });
+  assert.match(String(small.error), /over the 1024-byte limit/);
+  assert.equal(readTtlog(big).error, undefined);
+  // gzip: the length field set huge.
+  const member = encodeChunk(ChunkKind.end, endChunk(0, 0), "gzip");
+  setU32(member, 16, 0x7fffffff);
+  assert.match(String(readTtlog(member).error), /claims more than/);
+  // LZ4: a block claiming more than the frame's block maximum.
+  const frame = encodeChunk(ChunkKind.end, endChunk(0, 0), "lz4");
+  setU32(frame, 7, 0x7fffffff);
+  assert.match(String(readTtlog(frame).error), /LZ4 block claims/);
+});
+
+test("decompression bombs stop at the bound", () => {
+  // 2 MiB of zeros compress to a few KiB; the reader allows 64 KiB.
+  const zeros = new Uint8Array(2 * 1024 * 1024);
+  for (const compression of ["lz4", "gzip"] as const) {
+    const chunk = encodeChunk(ChunkKind.events, zeros, compression);
+    assert.ok(chunk.length < 64 * 1024, `${compression}: compressed small`);
+    const result = readTtlog(chunk, { maxPayloadBytes: 64 * 1024 });
+    assert.ok(result.error instanceof TtlogFormatError, compression);
+    assert.match(result.error.message, /limit/, compression);
+  }
+  // An LZ4 frame holding one chunk of this size, without compression.
+  const frame = encodeLz4Frame(
+    encodeChunk(ChunkKind.events, zeros.subarray(0, 100_000), "none"),
+  );
+  assert.ok(readTtlog(frame, { maxPayloadBytes: 64 * 1024 }).error);
+  assert.equal(MAX_CHUNK_PAYLOAD, 64 * 1024 * 1024);
+});
+
+test("corrupt files give a TtlogFormatError that says what and where", async () => {
+  const src = await source(8);
+  const units = fileUnits(src, "none");
+  const file = concat(units);
+  const cases: [string, (bytes: Uint8Array) => void, RegExp][] = [
+    ["bad magic", (b) => (b[0] = 0x55), /not a \.ttlog file/],
+    ["new version", (b) => (b[4] = 2), /format version 2/],
+    ["flags", (b) => (b[6] = 1), /unknown flags/],
+    ["checksum", (b) => (b[20] ^= 1), /checksum/],
+    [
+      "second chunk's magic",
+      (b) => (b[units[0].length] = 0),
+      /expected another uncompressed chunk/,
+    ],
+  ];
+  for (const [name, mutate, pattern] of cases) {
+    const bytes = file.slice();
+    mutate(bytes);
+    const result = readTtlog(bytes);
+    assert.ok(result.error instanceof TtlogFormatError, name);
+    assert.match(result.error.message, pattern, name);
+    assert.equal(result.truncatedAt, undefined, name);
+  }
+  // Chunks before the corruption are kept.
+  const late = file.slice();
+  late[units[0].length + units[1].length + 13] ^= 0x40;
+  const result = readTtlog(late);
+  assert.equal(result.items.length, 2);
+  assert.match(
+    String(result.error),
+    new RegExp(`byte ${units[0].length + units[1].length}\\b`),
+  );
+  // Mixed compressions are refused.
+  const mixed = concat([units[0], fileUnits(src, "lz4")[1]]);
+  assert.match(String(readTtlog(mixed).error), /one compression throughout/);
+  // A gzip member from another tool (no length field) says what to do.
+  const plain = encodeChunk(ChunkKind.end, endChunk(0, 0), "gzip");
+  plain[3] &= ~4;
+  assert.match(String(readTtlog(plain).error), /gzip -dc/);
+});
+
+/** Rewrites each raw chunk's checksum, so that content errors get past it. */
+function fixChecksums(bytes: Uint8Array): void {
+  for (let at = 0; at + 16 <= bytes.length;) {
+    const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(
+      at + 8,
+      true,
+    );
+    if (at + 16 + length > bytes.length) return;
+    setU32(
+      bytes,
+      at + 12 + length,
+      xxhash32(bytes.subarray(at + 12, at + 12 + length)),
+    );
+    at += 16 + length;
+  }
+}
+
+test("fuzz: mutated files give a TtlogFormatError or a read, never anything else", async () => {
+  const src = await source(24);
+  const random = mulberry32(2024);
+  const int = (n: number) => Math.floor(random() * n);
+  const started = Date.now();
+  let cases = 0;
+  let failures = 0;
+  const huge = [0xffffffff, 0x7fffffff, 0x80000000, 1 << 26, (1 << 26) + 1];
+  for (const mode of ["none", "lz4", "gzip", "content"] as const) {
+    const units = fileUnits(src, mode === "content" ? "none" : mode);
+    const file = concat(units);
+    const starts: number[] = [];
+    let at = 0;
+    for (const unit of units) {
+      starts.push(at);
+      at += unit.length;
+    }
+    for (let i = 0; i < 2500; i++) {
+      const bytes = file.slice();
+      let cut = bytes.length;
+      const mutations = 1 + int(4);
+      for (let m = 0; m < mutations; m++) {
+        switch (int(6)) {
+          case 0:
+            bytes[int(bytes.length)] ^= 1 << int(8);
+            break;
+          case 1:
+            bytes[int(bytes.length)] = int(256);
+            break;
+          case 2: {
+            // A length field (or any word near a chunk's start) set huge.
+            const start = starts[int(starts.length)];
+            const offset = Math.min(start + int(24), bytes.length - 4);
+            setU32(bytes, offset, huge[int(huge.length)]);
+            break;
+          }
+          case 3:
+            cut = Math.min(cut, int(bytes.length + 1));
+            break;
+          case 4: {
+            // A run of random bytes.
+            const from = int(bytes.length);
+            const to = Math.min(bytes.length, from + 1 + int(32));
+            for (let k = from; k < to; k++) bytes[k] = int(256);
+            break;
+          }
+          default: {
+            // Small random counts and lengths where payloads are parsed.
+            const offset = int(bytes.length - 4);
+            setU32(bytes, offset, int(64));
+          }
+        }
+      }
+      if (mode === "content") fixChecksums(bytes);
+      const input = bytes.subarray(0, cut);
+      cases++;
+      try {
+        const result = readTtlog(input, { maxPayloadBytes: 1 << 20 });
+        if (result.error !== undefined) {
+          assert.ok(result.error instanceof TtlogFormatError);
+          failures++;
+        }
+        // The streaming reader, in pieces, agrees on the chunks read.
+        const reader = new TtlogReader({ maxPayloadBytes: 1 << 20 });
+        let streamed = 0;
+        try {
+          for (let p = 0; p < input.length; p += 97) {
+            streamed += reader.push(input.subarray(p, p + 97)).length;
+          }
+          reader.finish();
+        } catch (error) {
+          if (!(error instanceof TtlogFormatError)) throw error;
+        }
+        assert.equal(streamed, result.items.length, `${mode} case ${i}`);
+      } catch (error) {
+        assert.fail(
+          `${mode} case ${i}: ${
+            error instanceof Error ? error.stack : String(error)
+          }`,
+        );
+      }
+    }
+  }
+  const seconds = (Date.now() - started) / 1000;
+  assert.ok(cases >= 10_000);
+  assert.ok(failures > cases / 2, `only ${failures} of ${cases} failed`);
+  assert.ok(seconds < 20, `fuzz took ${seconds} s`);
+});
