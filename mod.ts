@@ -48,6 +48,7 @@ export {
   type LoggerPort,
   type LogMethod,
   type RingOptions,
+  type SnapshotOptions,
 } from "./src/logger.ts";
 export {
   Level,

@@ -16,6 +16,7 @@ import { InlineHost } from "./drain/inline.ts";
 import { type Control, viewControl } from "./drain/control.ts";
 import { RemoteHost } from "./drain/remote.ts";
 import { CoarseClock, whenClockReady } from "./drain/clock.ts";
+import { type SnapshotProducer, writeSnapshotSync } from "./snapshot/writer.ts";
 import { WorkerHost } from "./drain/worker_host.ts";
 import { onProcessExit } from "./runtime/exit.ts";
 import { canStartWorker } from "./runtime/worker.ts";
@@ -110,6 +111,12 @@ export interface Logger {
   /** Flushes, then releases the drain and closes the sinks. Idempotent. */
   close(): Promise<void>;
   /**
+   * Writes the last events of every ring of this logger, debug included and
+   * whether or not they were emitted, as a .ttlog file; resolves to its
+   * path. Synchronous underneath and safe to call from error handlers.
+   */
+  snapshot(reason?: string): Promise<string>;
+  /**
    * A port through which another thread (an application worker) logs into
    * this logger's drain with its own ring: pass it to {@link attachLogger}.
    */
@@ -193,6 +200,20 @@ export interface LoggerOptions {
    * depends on the clock.
    */
   readonly clock?: "exact" | "coarse";
+  /** Where and how `log.snapshot()` writes. */
+  readonly snapshot?: SnapshotOptions;
+}
+
+/** Options for snapshots: the last events of every ring, written as a .ttlog file. */
+export interface SnapshotOptions {
+  /** The directory (created if missing, mode 0700; default `"ttlog-snapshots"`). */
+  readonly dir?: string;
+  /** How far back a snapshot goes: at most `seconds` and `bytes` (per producer); default all the ring holds. */
+  readonly window?: { readonly seconds?: number; readonly bytes?: number };
+  /** Snapshot files of this service to keep, newest first (default 20). */
+  readonly keep?: number;
+  /** Chunk compression: `"lz4"` (default), `"gzip"` or `"none"`. */
+  readonly compression?: "lz4" | "gzip" | "none";
 }
 
 /**
@@ -215,6 +236,7 @@ const OPTION_KEYS = [
   "worker",
   "exitTimeoutMs",
   "clock",
+  "snapshot",
 ];
 
 interface Context {
@@ -245,6 +267,8 @@ class Core {
 
   readonly options: LoggerOptions;
   readonly directivesSpec: string | undefined;
+  /** Every ring of this logger (its own, then those handed out by port()). */
+  readonly producers: SnapshotProducer[] = [];
 
   constructor(options: LoggerOptions, attached?: AttachedMemory) {
     this.options = options;
@@ -270,6 +294,7 @@ class Core {
     const memory = attached?.ring ?? allocateRing(capacity, maxRecord, policy);
     this.ring = memory;
     this.dictionaryMemory = dictionaryMemory;
+    this.producers.push({ ring: memory, dictionary: dictionaryMemory });
     this.recorder = new Recorder(memory, dictionary, {
       maxRecord,
       policy: OVERFLOW_CODES[policy],
@@ -423,6 +448,31 @@ class Core {
     };
   }
 
+  /** Writes a snapshot of every ring of this logger; returns its path. */
+  snapshot(reason: string): string {
+    if (typeof reason !== "string" || reason === "") {
+      throw new TtlogConfigError(
+        `snapshot: reason must be a non-empty string, got ${
+          safeString(reason)
+        }`,
+      );
+    }
+    const options = this.options.snapshot ?? {};
+    return writeSnapshotSync(this.producers, {
+      service: this.service,
+      reason,
+      runtime: runtime.name,
+      runtimeVersion: runtime.version,
+      counters: this.metrics(),
+    }, {
+      dir: options.dir ?? "ttlog-snapshots",
+      seconds: options.window?.seconds,
+      bytes: options.window?.bytes,
+      keep: options.keep ?? 20,
+      compression: options.compression ?? "lz4",
+    });
+  }
+
   port(): LoggerPort {
     const host = this.host;
     if (host instanceof RemoteHost) {
@@ -446,6 +496,7 @@ class Core {
       );
     }
     const control = host.addProducer(ring, dictionary);
+    this.producers.push({ ring, dictionary });
     const { sinks: _sinks, worker: _worker, ...rest } = this.options;
     return {
       kind: "ttlog-port",
@@ -801,6 +852,14 @@ class LoggerImpl implements Logger {
     return this.#core.port();
   }
 
+  snapshot(reason = "manual"): Promise<string> {
+    try {
+      return Promise.resolve(this.#core.snapshot(reason));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   /** Makes a root logger on a core (for {@link attachLogger}). */
   static root(core: Core): Logger {
     return new LoggerImpl(core, core.context("", null));
@@ -977,6 +1036,7 @@ function validateOptions(options: LoggerOptions): void {
       }`,
     );
   }
+  validateSnapshotOptions(options.snapshot);
   if (
     options.clock !== undefined && options.clock !== "exact" &&
     options.clock !== "coarse"
@@ -1002,6 +1062,74 @@ function validateOptions(options: LoggerOptions): void {
         safeString(options.exitTimeoutMs)
       }`,
     );
+  }
+}
+
+function validateSnapshotOptions(snapshot: SnapshotOptions | undefined): void {
+  if (snapshot === undefined) return;
+  if (typeof snapshot !== "object" || snapshot === null) {
+    throw new TtlogConfigError(`createLogger: snapshot must be an object`);
+  }
+  for (const key of Object.keys(snapshot)) {
+    if (key === "on" || key === "minInterval") {
+      throw new TtlogConfigError(
+        `createLogger: snapshot.${key} (snapshots taken automatically on errors, crashes and signals) is not available yet; call log.snapshot(reason)`,
+      );
+    }
+    if (!["dir", "window", "keep", "compression"].includes(key)) {
+      throw new TtlogConfigError(
+        `createLogger: unknown snapshot option ${
+          JSON.stringify(key)
+        } (known: dir, window, keep, compression)`,
+      );
+    }
+  }
+  if (
+    snapshot.dir !== undefined &&
+    (typeof snapshot.dir !== "string" || snapshot.dir === "")
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: snapshot.dir must be a non-empty string`,
+    );
+  }
+  if (
+    snapshot.keep !== undefined &&
+    (!Number.isInteger(snapshot.keep) || snapshot.keep < 1)
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: snapshot.keep must be a positive integer, got ${
+        safeString(snapshot.keep)
+      }`,
+    );
+  }
+  if (
+    snapshot.compression !== undefined &&
+    !["lz4", "gzip", "none"].includes(snapshot.compression)
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: snapshot.compression must be "lz4", "gzip" or "none", got ${
+        safeString(snapshot.compression)
+      }`,
+    );
+  }
+  const window = snapshot.window;
+  if (window !== undefined) {
+    for (const [key, value] of Object.entries(window)) {
+      if (key !== "seconds" && key !== "bytes") {
+        throw new TtlogConfigError(
+          `createLogger: unknown snapshot.window option ${
+            JSON.stringify(key)
+          } (known: seconds, bytes)`,
+        );
+      }
+      if (typeof value !== "number" || !(value > 0)) {
+        throw new TtlogConfigError(
+          `createLogger: snapshot.window.${key} must be a positive number, got ${
+            safeString(value)
+          }`,
+        );
+      }
+    }
   }
 }
 

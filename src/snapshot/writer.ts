@@ -1,0 +1,160 @@
+/**
+ * Writing a snapshot: the last events of every producer ring, debug
+ * included, as a .ttlog file. Synchronous, from shared memory alone, so the
+ * same code serves `log.snapshot()` and a crash. The file is written to a
+ * temporary name, fsynced, then renamed: a reader never sees half a
+ * snapshot. Files are created with mode 0600.
+ *
+ * @module
+ */
+
+import type { DictionaryMemory } from "../record/dictionary.ts";
+import type { RingMemory } from "../ring/ring.ts";
+import { nodeFs, tryBuiltin } from "../runtime/builtin.ts";
+import { captureRing } from "./capture.ts";
+import {
+  encodeChunk,
+  endChunk,
+  eventsChunk,
+  headerChunk,
+} from "./chunk_writer.ts";
+import { ChunkKind, type TtlogCompression } from "./format.ts";
+
+/** Where and how snapshots are written. */
+export interface SnapshotWriteOptions {
+  /** The directory (created if missing; default `"ttlog-snapshots"`). */
+  readonly dir: string;
+  /** Keep events at most this many seconds old (default: all the ring holds). */
+  readonly seconds?: number;
+  /** Keep at most this many bytes of records per producer, the newest (default: all). */
+  readonly bytes?: number;
+  /** How many snapshot files of this service to keep, newest first (default 20). */
+  readonly keep: number;
+  /** Chunk compression (default `"lz4"`). */
+  readonly compression: TtlogCompression;
+}
+
+/** One producer's memory. */
+export interface SnapshotProducer {
+  /** Its ring. */
+  readonly ring: RingMemory;
+  /** Its dictionary. */
+  readonly dictionary: DictionaryMemory;
+}
+
+/** Records per events chunk, at most, in bytes (chunks stay well under the format's cap). */
+const CHUNK_RECORD_BYTES = 8 * 1024 * 1024;
+
+/** Characters allowed in a file name part; anything else becomes `_`. */
+function safePart(text: string): string {
+  return text.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 64) || "_";
+}
+
+/** `2026-11-25T16:55:12.123Z` as `20261125T165512.123Z`. */
+function stamp(time: number): string {
+  return new Date(time).toISOString().replace(/[-:]/g, "");
+}
+
+/**
+ * Writes a snapshot of `producers` and returns its path. `meta` goes into
+ * the header chunk beside what the writer adds (host, pid, reason, time).
+ */
+export function writeSnapshotSync(
+  producers: readonly SnapshotProducer[],
+  meta: { service: string; reason: string } & Record<string, unknown>,
+  options: SnapshotWriteOptions,
+): string {
+  const fs = nodeFs("snapshot");
+  const time = Date.now();
+  const pid = tryBuiltin<{ pid?: number }>("node:process")?.pid ?? 0;
+  const host =
+    tryBuiltin<{ hostname?: () => string }>("node:os")?.hostname?.() ?? "";
+  const chunks: Uint8Array[] = [];
+  let events = 0;
+  const captures = producers.map((producer) =>
+    captureRing(producer.ring, producer.dictionary, {
+      ms: options.seconds === undefined ? undefined : options.seconds * 1000,
+      bytes: options.bytes,
+      now: time,
+    })
+  );
+  chunks.push(encodeChunk(
+    ChunkKind.header,
+    headerChunk({ ...meta, host, pid, time, producers: producers.length }),
+    options.compression,
+  ));
+  captures.forEach((capture, producer) => {
+    events += capture.count;
+    const records = capture.records;
+    // Split at record boundaries so every chunk stays a bounded size.
+    const words = new Int32Array(
+      records.buffer,
+      records.byteOffset,
+      records.length >> 2,
+    );
+    let from = 0;
+    while (from < records.length) {
+      let to = from;
+      while (
+        to < records.length && (to === from || to - from < CHUNK_RECORD_BYTES)
+      ) {
+        to += ((words[to >> 2] & 0xffffff) + 3) & ~3;
+      }
+      chunks.push(encodeChunk(
+        ChunkKind.events,
+        eventsChunk(producer, capture.entries, records.subarray(from, to)),
+        options.compression,
+      ));
+      from = to;
+    }
+  });
+  chunks.push(
+    encodeChunk(
+      ChunkKind.end,
+      endChunk(chunks.length + 1, events),
+      options.compression,
+    ),
+  );
+
+  fs.mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+  const base = `ttlog-${safePart(meta.service)}-${pid}-${stamp(time)}-${
+    safePart(meta.reason)
+  }`;
+  let name = `${base}.ttlog`;
+  for (let n = 1; fs.existsSync(`${options.dir}/${name}`); n++) {
+    name = `${base}-${n}.ttlog`;
+  }
+  const path = `${options.dir}/${name}`;
+  const temporary = `${options.dir}/.${name}.${
+    Math.random().toString(36).slice(2)
+  }.tmp`;
+  const fd = fs.openSync(temporary, "wx", 0o600);
+  try {
+    for (const chunk of chunks) {
+      let written = 0;
+      while (written < chunk.length) {
+        written += fs.writeSync(fd, chunk, written, chunk.length - written);
+      }
+    }
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(temporary, path);
+  prune(options.dir, `ttlog-${safePart(meta.service)}-`, options.keep);
+  return path;
+}
+
+/** Deletes the oldest snapshots of a service past `keep`. */
+function prune(dir: string, prefix: string, keep: number): void {
+  const fs = nodeFs("snapshot");
+  const files = fs.readdirSync(dir)
+    .filter((name) => name.startsWith(prefix) && name.endsWith(".ttlog"))
+    .map((name) => ({ name, time: fs.statSync(`${dir}/${name}`).mtimeMs }))
+    .sort((a, b) => b.time - a.time || (a.name < b.name ? 1 : -1));
+  for (const file of files.slice(keep)) {
+    try {
+      fs.unlinkSync(`${dir}/${file.name}`);
+    } catch { /* already gone */ }
+  }
+}

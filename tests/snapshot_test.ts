@@ -1,0 +1,164 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import {
+  attachLogger,
+  createLogger,
+  memorySink,
+  TtlogConfigError,
+} from "../mod.ts";
+import { readTtlog } from "../src/snapshot/chunk_reader.ts";
+import type { LogRecord } from "../mod.ts";
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "ttlog-snap-"));
+}
+
+function eventsOf(
+  path: string,
+): { meta: Record<string, unknown>; records: LogRecord[] } {
+  const result = readTtlog(new Uint8Array(readFileSync(path)));
+  assert.equal(result.error, undefined, String(result.error));
+  assert.equal(result.truncatedAt, undefined);
+  let meta: Record<string, unknown> = {};
+  const records: LogRecord[] = [];
+  for (const item of result.items) {
+    if (item.kind === "header") meta = item.meta;
+    if (item.kind === "events") records.push(...item.records);
+  }
+  assert.equal(result.items.at(-1)?.kind, "end");
+  return { meta, records };
+}
+
+test("log.snapshot() writes the ring's last events, debug included, as a .ttlog file", async () => {
+  const dir = tempDir();
+  try {
+    const sink = memorySink();
+    const log = createLogger({
+      service: "checkout",
+      level: "warn",
+      record: "debug",
+      sinks: [sink],
+      snapshot: { dir },
+    });
+    for (let i = 0; i < 200; i++) log.debug("step", { i });
+    log.error("payment failed", { order: 7 });
+    await log.flush();
+    assert.equal(sink.records.length, 1, "only the error was emitted");
+    const path = await log.snapshot("payment failed!");
+    assert.match(
+      path.slice(dir.length + 1),
+      /^ttlog-checkout-\d+-\d{8}T\d{6}\.\d{3}Z-payment_failed_\.ttlog$/,
+    );
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith(".tmp")), []);
+    const { meta, records } = eventsOf(path);
+    assert.equal(meta.service, "checkout");
+    assert.equal(meta.reason, "payment failed!");
+    assert.equal(typeof meta.pid, "number");
+    assert.equal(records.length, 201);
+    assert.deepEqual(records.slice(0, 200).map((r) => r.fields.i), [
+      ...Array(200).keys(),
+    ]);
+    assert.equal(records.at(-1)!.msg, "payment failed");
+    assert.equal(records.at(-1)!.level, "error");
+    await log.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("snapshots are readable by the lz4 and gzip tools, unique within a millisecond, and pruned to keep", async () => {
+  const dir = tempDir();
+  try {
+    for (const compression of ["lz4", "gzip", "none"] as const) {
+      const log = createLogger({
+        service: `svc-${compression}`,
+        sinks: [memorySink()],
+        snapshot: { dir, compression, keep: 3 },
+      });
+      log.info("hello", { compression });
+      const paths: string[] = [];
+      for (let i = 0; i < 5; i++) paths.push(await log.snapshot("burst"));
+      assert.equal(new Set(paths).size, 5, "every snapshot has its own name");
+      const kept = readdirSync(dir).filter((n) =>
+        n.startsWith(`ttlog-svc-${compression}-`)
+      );
+      assert.equal(kept.length, 3, "the newest three are kept");
+      const last = paths.at(-1)!;
+      assert.ok(kept.includes(last.slice(dir.length + 1)));
+      if (compression !== "none") {
+        const tool = compression === "lz4" ? "lz4" : "gzip";
+        const check = spawnSync(tool, ["-t", last], { encoding: "utf8" });
+        assert.equal(
+          check.error,
+          undefined,
+          `${tool} is needed (apt-get install ${tool})`,
+        );
+        assert.equal(check.status, 0, check.stderr);
+      }
+      assert.equal(eventsOf(last).records[0].fields.compression, compression);
+      await log.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a snapshot holds every producer's ring, an attached thread's too", async () => {
+  const dir = tempDir();
+  try {
+    const log = createLogger({ sinks: [memorySink()], snapshot: { dir } });
+    const remote = attachLogger(log.port());
+    log.info("main");
+    remote.info("worker");
+    const { records } = eventsOf(await log.snapshot("both"));
+    assert.deepEqual(records.map((r) => r.msg).sort(), ["main", "worker"]);
+    await log.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the window keeps the newest bytes; bad snapshot options are clear errors", async () => {
+  const dir = tempDir();
+  try {
+    const log = createLogger({
+      sinks: [memorySink()],
+      snapshot: { dir, window: { bytes: 400 } },
+    });
+    for (let i = 0; i < 100; i++) log.info("e", { i });
+    const { records } = eventsOf(await log.snapshot("window"));
+    assert.ok(records.length > 0 && records.length < 100);
+    assert.equal(records.at(-1)!.fields.i, 99);
+    await assert.rejects(log.snapshot(""), TtlogConfigError);
+    await log.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  for (
+    const [snapshot, pattern] of [
+      [{ on: ["error"] }, /snapshot\.on .* not available yet/],
+      [{ keep: 0 }, /snapshot\.keep must be a positive integer/],
+      [{ compression: "zstd" }, /snapshot\.compression must be/],
+      [{ window: { minutes: 1 } }, /unknown snapshot\.window option "minutes"/],
+      [{ dir: "" }, /snapshot\.dir must be a non-empty string/],
+    ] as const
+  ) {
+    assert.throws(
+      // deno-lint-ignore no-explicit-any
+      () => createLogger({ sinks: [memorySink()], snapshot: snapshot as any }),
+      (error: Error) =>
+        error instanceof TtlogConfigError && pattern.test(error.message),
+    );
+  }
+});
