@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { consoleSink, createLogger, fileSink } from "../mod.ts";
 import { decodeLz4Frame } from "../src/codec/lz4_frame.ts";
+import { runCli } from "../src/cli/run.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ttlog-demo-"));
 const file = join(dir, "checkout.ndjson.lz4");
@@ -25,7 +26,10 @@ const log = createLogger({
     fileSink({ path: file, format: "ndjson", compression: "lz4" }),
   ],
   redact: ["password", "authorization"],
+  snapshot: { dir },
 });
+
+let snapshotPath = "";
 
 // A deterministic pseudo-random source, so every run prints the same story.
 let seed = 42;
@@ -66,6 +70,8 @@ for (let i = 1; i <= 12; i++) {
       cause: new Error("insufficient funds"),
     });
     payments.error(err, "payment failed");
+    // Time travel: the last events of everything, debug and trace included.
+    snapshotPath = await log.snapshot("payment failed");
   }
   http.info`${requestId} ${user} 200 in ${started % 97}ms`;
 }
@@ -88,4 +94,13 @@ console.log(
     `${file} holds the same ${lines.length} events as ndjson in LZ4 frames ` +
     `(${statSync(file).size} bytes, decoded back here).`,
 );
+
+console.log(
+  `\nThe payment error took a snapshot. The events that led up to it, ` +
+    `debug and trace included, none of which were printed above ` +
+    `(ttlog view ${snapshotPath.slice(dir.length + 1)} --last 8):\n`,
+);
+runCli(["view", snapshotPath, "--last", "8"]);
+console.log(`\nttlog stats of the same snapshot:\n`);
+runCli(["stats", snapshotPath]);
 rmSync(dir, { recursive: true });
