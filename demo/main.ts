@@ -96,8 +96,8 @@ console.log(
 );
 
 console.log(
-  `\nThe payment error took a snapshot. The events that led up to it, ` +
-    `debug and trace included, none of which were printed above ` +
+  `\nThe payment error took a snapshot: the events that led up to it, ` +
+    `with the debug events that were never printed above ` +
     `(ttlog view ${snapshotPath.slice(dir.length + 1)} --last 8):\n`,
 );
 runCli(["view", snapshotPath, "--last", "8"]);
