@@ -18,7 +18,7 @@ export interface StreamSinkOptions {
 
 /**
  * Creates a sink that writes each batch of records as one chunk of UTF-8
- * lines to a `WritableStream`, such as `Deno.stdout.writable`, a Bun or Node
+ * lines to a `WritableStream`, such as Deno's `stdout.writable`, a Bun or Node
  * web stream, or a `TransformStream`'s writable side.
  *
  * The sink locks the stream with one writer for its lifetime. Chunks are
