@@ -214,6 +214,14 @@ export interface SnapshotOptions {
   readonly keep?: number;
   /** Chunk compression: `"lz4"` (default), `"gzip"` or `"none"`. */
   readonly compression?: "lz4" | "gzip" | "none";
+  /**
+   * When snapshots are taken by themselves: `"error"`, an error or fatal
+   * event (the snapshot includes it). Crash, signal and exit triggers are
+   * not available yet.
+   */
+  readonly on?: readonly "error"[];
+  /** The least time between two automatic snapshots, in ms (default 10000). */
+  readonly minInterval?: number;
 }
 
 /**
@@ -448,8 +456,31 @@ class Core {
     };
   }
 
+  #lastErrorSnapshot = -Infinity;
+
+  /** After an error or fatal event: a snapshot, if `snapshot.on` asks, at most every `minInterval` ms. */
+  errorLogged(): void {
+    const options = this.options.snapshot;
+    if (options?.on === undefined || !options.on.includes("error")) return;
+    const now = Date.now();
+    if (now - this.#lastErrorSnapshot < (options.minInterval ?? 10_000)) return;
+    this.#lastErrorSnapshot = now;
+    try {
+      this.snapshot("error", {
+        kind: "error event",
+        seq: this.recorder.seq - 1,
+      });
+    } catch (error) {
+      // A log call never throws: say what went wrong instead.
+      runtime.write(
+        "stderr",
+        `ttlog: the snapshot on an error event failed: ${safeString(error)}\n`,
+      );
+    }
+  }
+
   /** Writes a snapshot of every ring of this logger; returns its path. */
-  snapshot(reason: string): string {
+  snapshot(reason: string, trigger?: Record<string, unknown>): string {
     if (typeof reason !== "string" || reason === "") {
       throw new TtlogConfigError(
         `snapshot: reason must be a non-empty string, got ${
@@ -463,6 +494,7 @@ class Core {
       reason,
       runtime: runtime.name,
       runtimeVersion: runtime.version,
+      trigger: trigger ?? { kind: "manual" },
       counters: this.metrics(),
     }, {
       dir: options.dir ?? "ttlog-snapshots",
@@ -601,6 +633,7 @@ class LoggerImpl implements Logger {
       ] as const
     ) {
       const level = Level[name];
+      const errors = level >= Level.error;
       const method = function (
         this: LoggerImpl,
         first: unknown,
@@ -617,6 +650,8 @@ class LoggerImpl implements Logger {
           for (let i = 5; i < n; i++) extra.push(arguments[i]);
         }
         this.#log(level, n, first, a, b, c, d, extra);
+        // Fixed per method: only error and fatal pay for the snapshot check.
+        if (errors) this.#core.errorLogged();
       };
       Object.defineProperty(LoggerImpl.prototype, name, {
         value: method,
@@ -1071,16 +1106,15 @@ function validateSnapshotOptions(snapshot: SnapshotOptions | undefined): void {
     throw new TtlogConfigError(`createLogger: snapshot must be an object`);
   }
   for (const key of Object.keys(snapshot)) {
-    if (key === "on" || key === "minInterval") {
-      throw new TtlogConfigError(
-        `createLogger: snapshot.${key} (snapshots taken automatically on errors, crashes and signals) is not available yet; call log.snapshot(reason)`,
-      );
-    }
-    if (!["dir", "window", "keep", "compression"].includes(key)) {
+    if (
+      !["dir", "window", "keep", "compression", "on", "minInterval"].includes(
+        key,
+      )
+    ) {
       throw new TtlogConfigError(
         `createLogger: unknown snapshot option ${
           JSON.stringify(key)
-        } (known: dir, window, keep, compression)`,
+        } (known: dir, window, keep, compression, on, minInterval)`,
       );
     }
   }
@@ -1109,6 +1143,37 @@ function validateSnapshotOptions(snapshot: SnapshotOptions | undefined): void {
     throw new TtlogConfigError(
       `createLogger: snapshot.compression must be "lz4", "gzip" or "none", got ${
         safeString(snapshot.compression)
+      }`,
+    );
+  }
+  if (snapshot.on !== undefined) {
+    if (!Array.isArray(snapshot.on)) {
+      throw new TtlogConfigError(
+        `createLogger: snapshot.on must be an array, such as ["error"]`,
+      );
+    }
+    for (const trigger of snapshot.on as readonly string[]) {
+      if (trigger === "crash" || trigger === "signal" || trigger === "exit") {
+        throw new TtlogConfigError(
+          `createLogger: snapshot.on "${trigger}" is not available yet (only "error"); call log.snapshot(reason) from your own handler meanwhile`,
+        );
+      }
+      if (trigger !== "error") {
+        throw new TtlogConfigError(
+          `createLogger: unknown snapshot.on trigger ${
+            safeString(trigger)
+          } (known: "error")`,
+        );
+      }
+    }
+  }
+  if (
+    snapshot.minInterval !== undefined &&
+    (typeof snapshot.minInterval !== "number" || !(snapshot.minInterval >= 0))
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: snapshot.minInterval must be a number of ms >= 0, got ${
+        safeString(snapshot.minInterval)
       }`,
     );
   }

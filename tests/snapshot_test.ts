@@ -147,7 +147,9 @@ test("the window keeps the newest bytes; bad snapshot options are clear errors",
   }
   for (
     const [snapshot, pattern] of [
-      [{ on: ["error"] }, /snapshot\.on .* not available yet/],
+      [{ on: ["crash"] }, /snapshot\.on "crash" is not available yet/],
+      [{ on: ["oops"] }, /unknown snapshot\.on trigger oops/],
+      [{ minInterval: -1 }, /snapshot\.minInterval must be/],
       [{ keep: 0 }, /snapshot\.keep must be a positive integer/],
       [{ compression: "zstd" }, /snapshot\.compression must be/],
       [{ window: { minutes: 1 } }, /unknown snapshot\.window option "minutes"/],
@@ -160,5 +162,45 @@ test("the window keeps the newest bytes; bad snapshot options are clear errors",
       (error: Error) =>
         error instanceof TtlogConfigError && pattern.test(error.message),
     );
+  }
+});
+
+test('snapshot.on ["error"]: an error event takes a snapshot that includes it, at most every minInterval', async () => {
+  const dir = tempDir();
+  try {
+    const log = createLogger({
+      service: "pay",
+      level: "fatal",
+      sinks: [memorySink()],
+      snapshot: { dir, on: ["error"], minInterval: 60_000 },
+    });
+    for (let i = 0; i < 30; i++) log.debug("step", { i });
+    log.error("card declined", { order: 1 });
+    log.error("card declined again", { order: 2 });
+    const files = readdirSync(dir).filter((n) => n.endsWith(".ttlog"));
+    assert.equal(files.length, 1, "the second error falls within minInterval");
+    assert.match(files[0], /-error\.ttlog$/);
+    const { meta, records } = eventsOf(join(dir, files[0]));
+    assert.equal(records.length, 31);
+    assert.equal(records.at(-1)!.msg, "card declined");
+    assert.deepEqual(records.at(-1)!.fields, { order: 1 });
+    assert.deepEqual(meta.trigger, { kind: "error event", seq: 30 });
+    await log.close();
+
+    const every = createLogger({
+      service: "every",
+      sinks: [memorySink()],
+      snapshot: { dir, on: ["error"], minInterval: 0 },
+    });
+    every.info("fine");
+    every.fatal("down");
+    every.error("still down");
+    assert.equal(
+      readdirSync(dir).filter((n) => n.startsWith("ttlog-every-")).length,
+      2,
+    );
+    await every.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
