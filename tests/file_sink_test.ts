@@ -3,6 +3,7 @@
 // tools, option validation, open and write errors, and the worker spec.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { sampleRecord } from "./helpers.ts";
 import {
   existsSync,
   mkdirSync,
@@ -21,8 +22,6 @@ import type { LogRecord } from "../src/record/values.ts";
 import type { Sink } from "../src/sinks/sink.ts";
 import { fileSink, type FileSinkOptions } from "../src/sinks/file.ts";
 
-const TIME = Date.UTC(2026, 10, 25, 15, 4, 2, 123);
-
 /** Runs `body` with a fresh temporary directory, removed afterwards. */
 async function inTemp(body: (dir: string) => void | Promise<void>) {
   const dir = mkdtempSync(join(tmpdir(), "ttlog-file-"));
@@ -33,17 +32,7 @@ async function inTemp(body: (dir: string) => void | Promise<void>) {
   }
 }
 
-function record(i: number, msg = "event"): LogRecord {
-  return {
-    time: TIME + i,
-    level: "info",
-    target: "",
-    msg,
-    fields: { i },
-    service: "test",
-    seq: i,
-  };
-}
+const record = sampleRecord;
 
 function records(from: number, to: number, msg?: string): LogRecord[] {
   const out: LogRecord[] = [];

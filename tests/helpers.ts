@@ -179,3 +179,16 @@ export const METRICS_KEYS = [
   "worker",
   "workerRestarts",
 ] as const;
+
+/** A hand-made record for sink tests: event `i`, at a fixed time plus `i` ms. */
+export function sampleRecord(i: number, msg = "event"): LogRecord {
+  return {
+    time: Date.UTC(2026, 10, 25, 15, 4, 2, 123) + i,
+    level: "info",
+    target: "",
+    msg,
+    fields: { i },
+    service: "test",
+    seq: i,
+  };
+}

@@ -2,24 +2,13 @@
 // flush and close, errors, formats, and option validation.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { sampleRecord } from "./helpers.ts";
 import { createLogger, TtlogConfigError } from "../mod.ts";
-import type { LogRecord } from "../src/record/values.ts";
 import { streamSink } from "../src/sinks/stream.ts";
 
-const TIME = Date.UTC(2026, 10, 25, 15, 4, 2, 123);
 const decoder = new TextDecoder();
 
-function record(i: number, msg = "event"): LogRecord {
-  return {
-    time: TIME + i,
-    level: "info",
-    target: "",
-    msg,
-    fields: { i },
-    service: "test",
-    seq: i,
-  };
-}
+const record = sampleRecord;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -17,6 +17,7 @@ import {
 import { fileSink } from "../src/sinks/file.ts";
 import { failingSink } from "./fixtures/failing_sink.ts";
 import { slowSink } from "./fixtures/slow_sink.ts";
+import { assertAccounting } from "./helpers.ts";
 
 /** Per test: Bun stops a test after 5 s unless told otherwise. */
 const LIMIT = { timeout: 60_000 };
@@ -67,18 +68,6 @@ function workerLogger(options: LoggerOptions): Logger {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Flushes, then checks logged = emitted + filtered + dropped + lost, nothing pending. */
-async function assertAccounting(log: Logger): Promise<void> {
-  await log.flush();
-  const m = log.metrics();
-  assert.equal(m.pending, 0, `pending after flush: ${JSON.stringify(m)}`);
-  assert.equal(
-    m.logged,
-    m.emitted + m.filtered + m.dropped + m.lost,
-    `logged != emitted + filtered + dropped + lost: ${JSON.stringify(m)}`,
-  );
 }
 
 const N = 20000;
