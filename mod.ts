@@ -49,6 +49,7 @@ export {
   type LogMethod,
   type RingOptions,
   type SnapshotOptions,
+  type SnapshotTrigger,
 } from "./src/logger.ts";
 export {
   Level,

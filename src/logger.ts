@@ -204,6 +204,16 @@ export interface LoggerOptions {
   readonly snapshot?: SnapshotOptions;
 }
 
+/** What can take a snapshot by itself: see {@link SnapshotOptions.on}. */
+export type SnapshotTrigger = "error" | "crash" | "signal" | "exit";
+
+const SNAPSHOT_TRIGGERS: readonly SnapshotTrigger[] = [
+  "error",
+  "crash",
+  "signal",
+  "exit",
+];
+
 /** Options for snapshots: the last events of every ring, written as a .ttlog file. */
 export interface SnapshotOptions {
   /** The directory (created if missing, mode 0700; default `"ttlog-snapshots"`). */
@@ -215,12 +225,22 @@ export interface SnapshotOptions {
   /** Chunk compression: `"lz4"` (default), `"gzip"` or `"none"`. */
   readonly compression?: "lz4" | "gzip" | "none";
   /**
-   * When snapshots are taken by themselves: `"error"`, an error or fatal
-   * event (the snapshot includes it). Crash, signal and exit triggers are
-   * not available yet.
+   * When snapshots are taken by themselves (each file's reason is the
+   * trigger's name, and its header says what happened):
+   * - `"error"`: an error or fatal event; the snapshot includes it, and the
+   *   header holds its text. At most one per `minInterval`.
+   * - `"crash"`: an uncaught exception or unhandled rejection; the header
+   *   holds the error. Written synchronously from shared memory (the drain
+   *   may be stuck), then the runtime reports the error and exits as it
+   *   would have.
+   * - `"signal"`: SIGTERM, SIGINT or SIGHUP (where the runtime has them),
+   *   before the process ends by that signal as it would have.
+   * - `"exit"`: the process exits (`process.exit()`, `Deno.exit()` or the
+   *   end of the program) with any code, unless a crash or signal snapshot
+   *   was just written; the header holds the code.
    */
-  readonly on?: readonly "error"[];
-  /** The least time between two automatic snapshots, in ms (default 10000). */
+  readonly on?: readonly SnapshotTrigger[];
+  /** The least time between two snapshots on error events, in ms (default 10000). */
   readonly minInterval?: number;
 }
 
@@ -362,6 +382,9 @@ class Core {
     }
     const exitTimeout = options.exitTimeoutMs ?? 2000;
     let flushedAt = -1;
+    // Set once a crash or signal snapshot is written: the exit that follows
+    // is part of the same ending and takes no snapshot of its own.
+    let ending = false;
     this.#removeExitHooks = onProcessExit({
       // The event loop is empty: deliver what is pending (once per new event).
       beforeExit: () => {
@@ -376,15 +399,50 @@ class Core {
           }
         }, report);
       },
-      exit: () => {
+      exit: (code) => {
+        if (!ending) this.autoSnapshot("exit", { kind: "exit", code });
         if (!this.host.flushSync(exitTimeout)) {
           report(`ttlog: events still pending after ${exitTimeout} ms at exit`);
         }
       },
-      signal: () => {
+      signal: (signal) => {
+        ending = this.autoSnapshot("signal", { kind: "signal", signal }) ||
+          ending;
         this.host.flushSync(exitTimeout);
       },
+      crash: (error, origin) => {
+        ending = this.autoSnapshot("crash", {
+          kind: origin,
+          error: describeError(error),
+        }) || ending;
+        // Deno and Bun end a crashed process without an exit event: deliver
+        // what is pending now.
+        if (!this.host.flushSync(exitTimeout)) {
+          report(
+            `ttlog: events still pending after ${exitTimeout} ms at a crash`,
+          );
+        }
+      },
     });
+  }
+
+  /**
+   * A snapshot on `trigger` if `snapshot.on` asks for it; never throws (a
+   * failure is reported on stderr). Returns whether one was written.
+   */
+  autoSnapshot(trigger: SnapshotTrigger, detail: Record<string, unknown>) {
+    const on = this.options.snapshot?.on;
+    if (on === undefined || !on.includes(trigger)) return false;
+    try {
+      this.snapshot(trigger, detail);
+      return true;
+    } catch (error) {
+      runtime.write(
+        "stderr",
+        `ttlog: the snapshot on ${trigger} failed: ${safeString(error)}\n`,
+      );
+      return false;
+    }
   }
 
   emitLevelFor(target: string): LevelValue {
@@ -465,18 +523,13 @@ class Core {
     const now = Date.now();
     if (now - this.#lastErrorSnapshot < (options.minInterval ?? 10_000)) return;
     this.#lastErrorSnapshot = now;
-    try {
-      this.snapshot("error", {
-        kind: "error event",
-        seq: this.recorder.seq - 1,
-      });
-    } catch (error) {
-      // A log call never throws: say what went wrong instead.
-      runtime.write(
-        "stderr",
-        `ttlog: the snapshot on an error event failed: ${safeString(error)}\n`,
-      );
-    }
+    // The event is the last one this thread recorded: the writer finds it
+    // in the ring and puts its text in the header.
+    this.autoSnapshot("error", {
+      kind: "error event",
+      producer: 0,
+      seq: this.recorder.seq - 1,
+    });
   }
 
   /** Writes a snapshot of every ring of this logger; returns its path. */
@@ -1153,16 +1206,11 @@ function validateSnapshotOptions(snapshot: SnapshotOptions | undefined): void {
       );
     }
     for (const trigger of snapshot.on as readonly string[]) {
-      if (trigger === "crash" || trigger === "signal" || trigger === "exit") {
-        throw new TtlogConfigError(
-          `createLogger: snapshot.on "${trigger}" is not available yet (only "error"); call log.snapshot(reason) from your own handler meanwhile`,
-        );
-      }
-      if (trigger !== "error") {
+      if (!(SNAPSHOT_TRIGGERS as readonly string[]).includes(trigger)) {
         throw new TtlogConfigError(
           `createLogger: unknown snapshot.on trigger ${
             safeString(trigger)
-          } (known: "error")`,
+          } (known: ${SNAPSHOT_TRIGGERS.map((t) => `"${t}"`).join(", ")})`,
         );
       }
     }
@@ -1248,6 +1296,28 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   validateOptions(options);
   const core = new Core(options);
   return new LoggerImpl(core, core.context("", null));
+}
+
+/** A thrown value as JSON-safe metadata; never throws (getters may). */
+function describeError(error: unknown): Record<string, string> {
+  const read = (key: string): string | undefined => {
+    try {
+      const value = (error as Record<string, unknown>)[key];
+      return value === undefined ? undefined : safeString(value);
+    } catch {
+      return undefined;
+    }
+  };
+  if (typeof error !== "object" || error === null) {
+    return { message: safeString(error) };
+  }
+  const out: Record<string, string> = {};
+  for (const key of ["name", "message", "stack"]) {
+    const value = read(key);
+    if (value !== undefined) out[key] = value;
+  }
+  if (out.message === undefined) out.message = safeString(error);
+  return out;
 }
 
 /** The parts behind a logger, for ttlog's own snapshot code and tests. Not part of the public API. */

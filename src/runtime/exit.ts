@@ -1,17 +1,37 @@
 /**
  * Process exit hooks: the normal end of the program, `process.exit()` or
- * `Deno.exit()`, and SIGTERM/SIGINT/SIGHUP. Registered through node:process's
+ * `Deno.exit()`, SIGTERM/SIGINT/SIGHUP, and crashes (an uncaught exception
+ * or an unhandled rejection). Registered through node:process's
  * `process.on`, which Deno, Bun and Node all honour.
+ *
+ * Crashes are watched without changing how the process ends:
+ * - Node and Deno report both kinds to `uncaughtExceptionMonitor`, a
+ *   listener that only watches.
+ * - Bun reports uncaught exceptions there but not unhandled rejections, and
+ *   any `unhandledRejection` listener stops the crash. So on Bun, ttlog's
+ *   listener treats a rejection as a crash only when no other listener
+ *   handles it, and then throws the reason again, so that Bun ends the
+ *   process as it would have (the same message, exit code 1).
  *
  * @module
  */
+
+import { runtime } from "./mod.ts";
 
 /** What to do on the way out. */
 export interface ExitHandlers {
   /** The event loop is empty: asynchronous work may still be scheduled. */
   beforeExit(): void;
-  /** The process is exiting now: only synchronous work runs. */
-  exit(): void;
+  /** The process is exiting now with `code`: only synchronous work runs. */
+  exit(code: number): void;
+  /**
+   * The process is about to die of `error` (synchronous work only; the
+   * runtime then reports it and ends as it would have). Called once.
+   */
+  crash(
+    error: unknown,
+    origin: "uncaught exception" | "unhandled rejection",
+  ): void;
   /** A termination signal arrived (synchronous work only; then the default action). */
   signal(signal: "SIGTERM" | "SIGINT" | "SIGHUP"): void;
 }
@@ -51,10 +71,39 @@ export function onProcessExit(handlers: ExitHandlers): () => void {
   const process = processLike();
   if (process === undefined) return () => {};
   const beforeExit = () => handlers.beforeExit();
-  const exit = () => handlers.exit();
+  const exit = (code: unknown) =>
+    handlers.exit(typeof code === "number" ? code : 0);
   const signals: [string, (...args: unknown[]) => void][] = [];
   process.on("beforeExit", beforeExit);
   process.on("exit", exit);
+  let crashed = false;
+  const crash = (
+    error: unknown,
+    origin: "uncaught exception" | "unhandled rejection",
+  ) => {
+    if (crashed) return;
+    crashed = true;
+    handlers.crash(error, origin);
+  };
+  const monitor = (error: unknown, origin: unknown) =>
+    crash(
+      error,
+      origin === "unhandledRejection"
+        ? "unhandled rejection"
+        : "uncaught exception",
+    );
+  process.on("uncaughtExceptionMonitor", monitor);
+  // Bun: see the module comment.
+  const rejection = runtime.name === "bun"
+    ? (reason: unknown) => {
+      // Another listener handles rejections: this one is not a crash.
+      if (crashed || process.listenerCount("unhandledRejection") > 1) return;
+      crash(reason, "unhandled rejection");
+      process.off("unhandledRejection", rejection!);
+      throw reason;
+    }
+    : undefined;
+  if (rejection !== undefined) process.on("unhandledRejection", rejection);
   for (const name of SIGNALS) {
     if (name === "SIGHUP" && process.platform === "win32") continue;
     const listener = () => {
@@ -74,6 +123,10 @@ export function onProcessExit(handlers: ExitHandlers): () => void {
   return () => {
     process.off("beforeExit", beforeExit);
     process.off("exit", exit);
+    process.off("uncaughtExceptionMonitor", monitor);
+    if (rejection !== undefined) {
+      process.off("unhandledRejection", rejection);
+    }
     for (const [name, listener] of signals) process.off(name, listener);
   };
 }

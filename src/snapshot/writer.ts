@@ -8,10 +8,15 @@
  * @module
  */
 
-import type { DictionaryMemory } from "../record/dictionary.ts";
+import { ndjsonFormatter } from "../format/ndjson.ts";
+import { decodeEvent, ValueReader } from "../record/decode.ts";
+import {
+  type DictionaryMemory,
+  DictionaryReader,
+} from "../record/dictionary.ts";
 import type { RingMemory } from "../ring/ring.ts";
 import { nodeFs, tryBuiltin } from "../runtime/builtin.ts";
-import { captureRing } from "./capture.ts";
+import { type Capture, captureRing } from "./capture.ts";
 import {
   encodeChunk,
   endChunk,
@@ -80,7 +85,14 @@ export function writeSnapshotSync(
   );
   chunks.push(encodeChunk(
     ChunkKind.header,
-    headerChunk({ ...meta, host, pid, time, producers: producers.length }),
+    headerChunk({
+      ...meta,
+      trigger: withEvent(meta.trigger, captures, producers, meta.service),
+      host,
+      pid,
+      time,
+      producers: producers.length,
+    }),
     options.compression,
   ));
   captures.forEach((capture, producer) => {
@@ -143,6 +155,52 @@ export function writeSnapshotSync(
   fs.renameSync(temporary, path);
   prune(options.dir, `ttlog-${safePart(meta.service)}-`, options.keep);
   return path;
+}
+
+/**
+ * A trigger that names an event (`producer` and `seq`) gets the event itself
+ * as `event`, in the ndjson formatter's shape, when the capture holds it.
+ */
+function withEvent(
+  trigger: unknown,
+  captures: readonly Capture[],
+  producers: readonly SnapshotProducer[],
+  service: string,
+): unknown {
+  if (typeof trigger !== "object" || trigger === null) return trigger;
+  const { producer, seq } = trigger as { producer?: unknown; seq?: unknown };
+  const capture = typeof producer === "number" ? captures[producer] : undefined;
+  if (capture === undefined || typeof seq !== "number") return trigger;
+  const u8 = capture.records;
+  const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+  // Records have no back links: walk forwards and keep the last match
+  // (sequence numbers wrap after 2^32 events).
+  let found = -1;
+  let foundEnd = 0;
+  for (let at = 0; at + 8 <= u8.length;) {
+    const content = view.getUint32(at, true) & 0xffffff;
+    if (content < 24 || at + content > u8.length) break;
+    if (view.getUint32(at + 4, true) === seq >>> 0) {
+      found = at;
+      foundEnd = at + content;
+    }
+    at += (content + 3) & ~3;
+  }
+  if (found < 0) return trigger;
+  try {
+    const reader = new ValueReader(
+      new DictionaryReader(producers[producer as number].dictionary),
+    );
+    const record = decodeEvent(reader, u8, found, foundEnd, service);
+    return {
+      ...trigger,
+      event: JSON.parse(ndjsonFormatter({ seq: true })(record)),
+    };
+  } catch {
+    // A record another thread overwrote during the copy: no text, the
+    // trigger's kind and seq still say which event it was.
+    return trigger;
+  }
 }
 
 /** Deletes the oldest snapshots of a service past `keep`. */
