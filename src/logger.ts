@@ -113,7 +113,10 @@ export interface Logger {
   /**
    * Writes the last events of every ring of this logger, debug included and
    * whether or not they were emitted, as a .ttlog file; resolves to its
-   * path. Synchronous underneath and safe to call from error handlers.
+   * path. The file is written in a microtask, from shared memory alone
+   * (whatever state the drain is in), so every event logged before the call
+   * is in it; calls made before that microtask runs share the file (and the
+   * first call's reason). Safe to call from error handlers.
    */
   snapshot(reason?: string): Promise<string>;
   /**
@@ -532,6 +535,31 @@ class Core {
     });
   }
 
+  #pendingSnapshot: Promise<string> | undefined;
+
+  /**
+   * `log.snapshot()`: written in a microtask, so that every request made
+   * before it runs (many handlers failing at once) shares one file.
+   */
+  sharedSnapshot(reason: string): Promise<string> {
+    if (typeof reason !== "string" || reason === "") {
+      return Promise.reject(
+        new TtlogConfigError(
+          `snapshot: reason must be a non-empty string, got ${
+            safeString(reason)
+          }`,
+        ),
+      );
+    }
+    if (this.#pendingSnapshot !== undefined) return this.#pendingSnapshot;
+    const pending = Promise.resolve().then(() => {
+      this.#pendingSnapshot = undefined;
+      return this.snapshot(reason);
+    });
+    this.#pendingSnapshot = pending;
+    return pending;
+  }
+
   /** Writes a snapshot of every ring of this logger; returns its path. */
   snapshot(reason: string, trigger?: Record<string, unknown>): string {
     if (typeof reason !== "string" || reason === "") {
@@ -941,11 +969,7 @@ class LoggerImpl implements Logger {
   }
 
   snapshot(reason = "manual"): Promise<string> {
-    try {
-      return Promise.resolve(this.#core.snapshot(reason));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#core.sharedSnapshot(reason);
   }
 
   /** Makes a root logger on a core (for {@link attachLogger}). */

@@ -217,3 +217,44 @@ test('snapshot.on ["error"]: an error event takes a snapshot that includes it, a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("snapshot() calls made together share one file; a later call writes another", async () => {
+  const dir = tempDir();
+  try {
+    const log = createLogger({
+      service: "share",
+      sinks: [memorySink()],
+      snapshot: { dir },
+    });
+    log.info("first");
+    const [a, b, c] = await Promise.all([
+      log.snapshot("burst"),
+      log.snapshot("other"),
+      log.snapshot(),
+    ]);
+    assert.equal(a, b);
+    assert.equal(b, c);
+    assert.match(a, /-burst\.ttlog$/);
+    log.info("second");
+    const d = await log.snapshot("later");
+    assert.notEqual(d, a);
+    assert.deepEqual(
+      eventsOf(d).records.map((r) => r.msg),
+      ["first", "second"],
+    );
+    assert.equal(
+      readdirSync(dir).filter((n) => n.endsWith(".ttlog")).length,
+      2,
+    );
+    // A bad reason is refused without sharing or spoiling the next one.
+    // deno-lint-ignore no-explicit-any
+    await assert.rejects(
+      log.snapshot(42 as any),
+      /reason must be a non-empty string, got 42/,
+    );
+    assert.match(await log.snapshot("after"), /-after\.ttlog$/);
+    await log.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
