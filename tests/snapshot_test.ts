@@ -247,9 +247,8 @@ test("snapshot() calls made together share one file; a later call writes another
       2,
     );
     // A bad reason is refused without sharing or spoiling the next one.
-    // deno-lint-ignore no-explicit-any
     await assert.rejects(
-      log.snapshot(42 as any),
+      log.snapshot(42 as unknown as string),
       /reason must be a non-empty string, got 42/,
     );
     assert.match(await log.snapshot("after"), /-after\.ttlog$/);
