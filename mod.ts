@@ -74,6 +74,7 @@ export {
   type Metrics,
   prometheusText,
 } from "./src/metrics.ts";
+export { getContext, withContext } from "./src/context.ts";
 export type { EncodeLimits } from "./src/record/encode.ts";
 export type { OverflowPolicy } from "./src/ring/ring.ts";
 export { TtlogFormatError } from "./src/record/decode.ts";

@@ -19,6 +19,7 @@ import { CoarseClock, whenClockReady } from "./drain/clock.ts";
 import { type SnapshotProducer, writeSnapshotSync } from "./snapshot/writer.ts";
 import { WorkerHost } from "./drain/worker_host.ts";
 import { onProcessExit } from "./runtime/exit.ts";
+import { contextState, currentStore } from "./context.ts";
 import { canStartWorker } from "./runtime/worker.ts";
 import {
   Level,
@@ -671,6 +672,20 @@ function writeBound(rec: Recorder, bound: Uint8Array): void {
     );}
 }
 
+/**
+ * Writes the fields of the context the call runs in (see withContext),
+ * encoded once per context and recorder.
+ */
+function writeContext(rec: Recorder): void {
+  const store = currentStore();
+  if (store === undefined) return;
+  if (store.owner !== rec) {
+    store.blob = rec.detached(() => rec.fields(store.fields));
+    store.owner = rec;
+  }
+  if (store.blob!.length > 0) writeBound(rec, store.blob!);
+}
+
 const OBJECT_PROTO = Object.prototype;
 
 function isTemplate(value: unknown): value is TemplateStringsArray {
@@ -774,6 +789,7 @@ class LoggerImpl implements Logger {
           rec.str(first);
         }
         if (ctx.bound !== null) writeBound(rec, ctx.bound);
+        if (contextState.active) writeContext(rec);
         if (n > 1) {
           // The usual fields object is a literal: one prototype check says
           // it is not an array or an Error, and that its keys are all own.
@@ -822,7 +838,10 @@ class LoggerImpl implements Logger {
               : extra?.[i - 4],
           );
         }
-        if (ctx.bound !== null && !cut) writeBound(rec, ctx.bound);
+        if (!cut) {
+          if (ctx.bound !== null) writeBound(rec, ctx.bound);
+          if (contextState.active) writeContext(rec);
+        }
         rec.commit();
       } else {
         this.#logOther(level, n, first, a, b, c, d, extra);
@@ -866,6 +885,7 @@ class LoggerImpl implements Logger {
       rec.str(msg);
     }
     if (ctx.bound !== null) writeBound(rec, ctx.bound);
+    if (contextState.active) writeContext(rec);
     if (first instanceof Error) rec.field("err", first);
     else if (isFields(first)) rec.fields(first);
     if (n > rest) {

@@ -1,0 +1,156 @@
+/**
+ * Context fields: fields that every event logged inside a function (and
+ * everything it awaits or schedules) carries, with no argument passing.
+ * Built on `AsyncLocalStorage` from node:async_hooks, which Deno, Bun, Node
+ * and Cloudflare Workers (with `nodejs_compat`) provide.
+ *
+ * ```ts
+ * import { createLogger, memorySink, withContext } from "@ttlog/ttlog";
+ * const log = createLogger({ sinks: [memorySink()] });
+ * await withContext({ request_id: "r-1" }, async () => {
+ *   log.info("charged"); // carries request_id: "r-1"
+ * });
+ * await log.close();
+ * ```
+ *
+ * @module
+ */
+
+import { TtlogConfigError } from "./level.ts";
+import { tryBuiltin } from "./runtime/builtin.ts";
+
+/** What a context holds: its fields, and their encoding for the last recorder that used it. */
+export interface ContextStore {
+  /** The fields, the enclosing contexts' merged in (inner ones win). */
+  readonly fields: Readonly<Record<string, unknown>>;
+  /** The recorder `blob` was encoded for (its dictionary ids are in it). */
+  owner: unknown;
+  /** The fields as encoded by `owner`. */
+  blob: Uint8Array | null;
+}
+
+interface Storage {
+  getStore(): ContextStore | undefined;
+  run<R>(store: ContextStore, fn: () => R): R;
+}
+
+let storage: Storage | null | undefined;
+
+/**
+ * Whether any context was ever entered in this thread: until then a log
+ * call does not even look for one.
+ */
+export const contextState: { active: boolean } = { active: false };
+
+function load(): Storage | null {
+  if (storage === undefined) {
+    const hooks = tryBuiltin<
+      { AsyncLocalStorage?: new () => Storage }
+    >("node:async_hooks");
+    storage = typeof hooks?.AsyncLocalStorage === "function"
+      ? new hooks.AsyncLocalStorage()
+      : null;
+  }
+  return storage;
+}
+
+function isPlainFields(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null &&
+    !Array.isArray(value) && !(value instanceof Error);
+}
+
+/**
+ * Runs `fn` with `fields` as context: every event logged by any ttlog
+ * logger of this thread while `fn` runs, and in everything it awaits or
+ * schedules, carries them (after the logger's bound fields, before the
+ * call's own). Contexts nest; an inner one's fields win over an outer
+ * one's of the same name.
+ *
+ * @param fields The context fields (a plain object).
+ * @param fn What to run; its result (or promise) is returned.
+ * @returns What `fn` returns.
+ * @throws {TtlogConfigError} When `fields` is not a plain object or `fn`
+ *   not a function, or when the runtime has no `AsyncLocalStorage` (a
+ *   Cloudflare Worker without `nodejs_compat`, for example).
+ *
+ * @example Every event of a request carries its id
+ * ```ts
+ * import { createLogger, memorySink, withContext } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const sink = memorySink();
+ * const log = createLogger({ sinks: [sink] });
+ * await withContext({ request_id: "r-7" }, async () => {
+ *   await Promise.resolve();
+ *   log.info("charged", { cents: 250 });
+ * });
+ * log.info("outside");
+ * await log.flush();
+ * assert.deepEqual(sink.records[0].fields, { request_id: "r-7", cents: 250 });
+ * assert.deepEqual(sink.records[1].fields, {});
+ * await log.close();
+ * ```
+ */
+export function withContext<R>(
+  fields: Readonly<Record<string, unknown>>,
+  fn: () => R,
+): R {
+  if (!isPlainFields(fields)) {
+    throw new TtlogConfigError(
+      `withContext: fields must be a plain object, got ${
+        fields === null
+          ? "null"
+          : Array.isArray(fields)
+          ? "an array"
+          : typeof fields
+      }`,
+    );
+  }
+  if (typeof fn !== "function") {
+    throw new TtlogConfigError(
+      `withContext: the second argument must be a function, got ${typeof fn}`,
+    );
+  }
+  const store = load();
+  if (store === null) {
+    throw new TtlogConfigError(
+      `withContext needs AsyncLocalStorage from node:async_hooks, which this runtime does not provide (on Cloudflare Workers, enable the nodejs_compat flag)`,
+    );
+  }
+  const outer = store.getStore();
+  contextState.active = true;
+  return store.run({
+    fields: outer === undefined
+      ? { ...fields }
+      : { ...outer.fields, ...fields },
+    owner: undefined,
+    blob: null,
+  }, fn);
+}
+
+/**
+ * The context fields in effect here (see {@link withContext}), or
+ * `undefined` outside any context.
+ *
+ * @returns The merged fields of the enclosing contexts, or `undefined`.
+ *
+ * @example Read the request id anywhere below the handler
+ * ```ts
+ * import { getContext, withContext } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * assert.equal(getContext(), undefined);
+ * withContext({ request_id: "r-1" }, () => {
+ *   withContext({ user: 7 }, () => {
+ *     assert.deepEqual(getContext(), { request_id: "r-1", user: 7 });
+ *   });
+ * });
+ * ```
+ */
+export function getContext(): Readonly<Record<string, unknown>> | undefined {
+  if (!contextState.active) return undefined;
+  return load()?.getStore()?.fields;
+}
+
+/** The current context's store, for the logger (undefined outside any context). */
+export function currentStore(): ContextStore | undefined {
+  return storage?.getStore();
+}
