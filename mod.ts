@@ -49,6 +49,7 @@ export {
   type LogMethod,
   type RingOptions,
   type SnapshotOptions,
+  type SnapshotRequest,
   type SnapshotTrigger,
 } from "./src/logger.ts";
 export {

@@ -119,7 +119,7 @@ export interface Logger {
    * is in it; calls made before that microtask runs share the file (and the
    * first call's reason). Safe to call from error handlers.
    */
-  snapshot(reason?: string): Promise<string>;
+  snapshot(reason?: string, options?: SnapshotRequest): Promise<string>;
   /**
    * A port through which another thread (an application worker) logs into
    * this logger's drain with its own ring: pass it to {@link attachLogger}.
@@ -206,6 +206,16 @@ export interface LoggerOptions {
   readonly clock?: "exact" | "coarse";
   /** Where and how `log.snapshot()` writes. */
   readonly snapshot?: SnapshotOptions;
+}
+
+/** Options of one {@link Logger.snapshot} call. */
+export interface SnapshotRequest {
+  /**
+   * Keep only the events whose fields hold each of these values (compared
+   * with `Object.is`), such as `{ request_id: id }` for one request's events
+   * (see withContext). Such a snapshot is never shared with other calls.
+   */
+  readonly where?: Readonly<Record<string, unknown>>;
 }
 
 /** What can take a snapshot by itself: see {@link SnapshotOptions.on}. */
@@ -542,7 +552,7 @@ class Core {
    * `log.snapshot()`: written in a microtask, so that every request made
    * before it runs (many handlers failing at once) shares one file.
    */
-  sharedSnapshot(reason: string): Promise<string> {
+  sharedSnapshot(reason: string, request?: SnapshotRequest): Promise<string> {
     if (typeof reason !== "string" || reason === "") {
       return Promise.reject(
         new TtlogConfigError(
@@ -551,6 +561,29 @@ class Core {
           }`,
         ),
       );
+    }
+    if (request !== undefined) {
+      const where = request?.where;
+      if (
+        typeof request !== "object" || request === null ||
+        Object.keys(request).some((key) => key !== "where") ||
+        (where !== undefined &&
+          (typeof where !== "object" || where === null ||
+            Array.isArray(where)))
+      ) {
+        return Promise.reject(
+          new TtlogConfigError(
+            `snapshot: options must be { where?: { field: value } }, got ${
+              safeString(JSON.stringify(request) ?? request)
+            }`,
+          ),
+        );
+      }
+      if (where !== undefined) {
+        return Promise.resolve().then(() =>
+          this.snapshot(reason, undefined, where)
+        );
+      }
     }
     if (this.#pendingSnapshot !== undefined) return this.#pendingSnapshot;
     const pending = Promise.resolve().then(() => {
@@ -562,7 +595,11 @@ class Core {
   }
 
   /** Writes a snapshot of every ring of this logger; returns its path. */
-  snapshot(reason: string, trigger?: Record<string, unknown>): string {
+  snapshot(
+    reason: string,
+    trigger?: Record<string, unknown>,
+    where?: Readonly<Record<string, unknown>>,
+  ): string {
     if (typeof reason !== "string" || reason === "") {
       throw new TtlogConfigError(
         `snapshot: reason must be a non-empty string, got ${
@@ -576,7 +613,8 @@ class Core {
       reason,
       runtime: runtime.name,
       runtimeVersion: runtime.version,
-      trigger: trigger ?? { kind: "manual" },
+      trigger: trigger ??
+        (where === undefined ? { kind: "manual" } : { kind: "manual", where }),
       counters: this.metrics(),
     }, {
       dir: options.dir ?? "ttlog-snapshots",
@@ -584,6 +622,7 @@ class Core {
       bytes: options.window?.bytes,
       keep: options.keep ?? 20,
       compression: options.compression ?? "lz4",
+      where,
     });
   }
 
@@ -988,8 +1027,8 @@ class LoggerImpl implements Logger {
     return this.#core.port();
   }
 
-  snapshot(reason = "manual"): Promise<string> {
-    return this.#core.sharedSnapshot(reason);
+  snapshot(reason = "manual", options?: SnapshotRequest): Promise<string> {
+    return this.#core.sharedSnapshot(reason, options);
   }
 
   /** Makes a root logger on a core (for {@link attachLogger}). */

@@ -257,3 +257,39 @@ test("snapshot() calls made together share one file; a later call writes another
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("snapshot({ where }) keeps only the matching events (one request's, by its id)", async () => {
+  const dir = tempDir();
+  try {
+    const log = createLogger({ sinks: [memorySink()], snapshot: { dir } });
+    for (let i = 0; i < 30; i++) {
+      log.debug("step", { request_id: `r-${i % 3}`, i });
+    }
+    log.info("no id");
+    const path = await log.snapshot("request", {
+      where: { request_id: "r-1" },
+    });
+    const { meta, records } = eventsOf(path);
+    assert.deepEqual(
+      records.map((r) => r.fields.i),
+      [1, 4, 7, 10, 13, 16, 19, 22, 25, 28],
+    );
+    assert.deepEqual(meta.trigger, {
+      kind: "manual",
+      where: { request_id: "r-1" },
+    });
+    for (
+      const bad of [{ where: 5 }, { filter: {} }, null, { where: [1] }]
+    ) {
+      await assert.rejects(
+        log.snapshot("x", bad as never),
+        (error: Error) =>
+          error instanceof TtlogConfigError &&
+          /snapshot: options must be \{ where\?/.test(error.message),
+      );
+    }
+    await log.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -37,6 +37,11 @@ export interface SnapshotWriteOptions {
   readonly keep: number;
   /** Chunk compression (default `"lz4"`). */
   readonly compression: TtlogCompression;
+  /**
+   * Keep only events whose fields hold each of these (compared with
+   * `Object.is`): one request's events, by its `request_id`, for example.
+   */
+  readonly where?: Readonly<Record<string, unknown>>;
 }
 
 /** One producer's memory. */
@@ -76,13 +81,16 @@ export function writeSnapshotSync(
     tryBuiltin<{ hostname?: () => string }>("node:os")?.hostname?.() ?? "";
   const chunks: Uint8Array[] = [];
   let events = 0;
-  const captures = producers.map((producer) =>
-    captureRing(producer.ring, producer.dictionary, {
+  const captures = producers.map((producer) => {
+    const capture = captureRing(producer.ring, producer.dictionary, {
       ms: options.seconds === undefined ? undefined : options.seconds * 1000,
       bytes: options.bytes,
       now: time,
-    })
-  );
+    });
+    return options.where === undefined
+      ? capture
+      : select(capture, producer.dictionary, options.where);
+  });
   chunks.push(encodeChunk(
     ChunkKind.header,
     headerChunk({
@@ -155,6 +163,40 @@ export function writeSnapshotSync(
   fs.renameSync(temporary, path);
   prune(options.dir, `ttlog-${safePart(meta.service)}-`, options.keep);
   return path;
+}
+
+/** The records of `capture` whose fields match `where`. */
+function select(
+  capture: Capture,
+  dictionary: DictionaryMemory,
+  where: Readonly<Record<string, unknown>>,
+): Capture {
+  const u8 = capture.records;
+  const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+  const reader = new ValueReader(new DictionaryReader(dictionary));
+  const keys = Object.keys(where);
+  const out = new Uint8Array(u8.length);
+  let size = 0;
+  let count = 0;
+  for (let at = 0; at + 8 <= u8.length;) {
+    const content = view.getUint32(at, true) & 0xffffff;
+    const aligned = (content + 3) & ~3;
+    if (content < 24 || at + aligned > u8.length) break;
+    let keep = false;
+    try {
+      const { fields } = decodeEvent(reader, u8, at, at + content, "");
+      keep = keys.every((key) => Object.is(fields[key], where[key]));
+    } catch {
+      // Overwritten during the copy: not one of the events asked for.
+    }
+    if (keep) {
+      out.set(u8.subarray(at, at + aligned), size);
+      size += aligned;
+      count++;
+    }
+    at += aligned;
+  }
+  return { ...capture, records: out.subarray(0, size), count };
 }
 
 /**

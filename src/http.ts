@@ -1,0 +1,408 @@
+/**
+ * Request logging for fetch-style handlers: `Deno.serve`, `Bun.serve`,
+ * Hono's `app.fetch`, Cloudflare's `fetch`, or node:http through an adapter.
+ * One event per request, the request id in every event logged while it is
+ * handled (see {@link withContext}), and on a failure a snapshot holding
+ * only that request's events.
+ *
+ * ```ts
+ * import { createLogger, memorySink } from "@ttlog/ttlog";
+ * import { withLogging } from "@ttlog/ttlog/http";
+ * const log = createLogger({ sinks: [memorySink()] });
+ * const handler = withLogging((_req: Request) => new Response("hi"), { log });
+ * const res = await handler(new Request("http://localhost/"));
+ * console.log(res.headers.get("x-request-id"));
+ * await log.close();
+ * ```
+ *
+ * @module
+ */
+
+import { withContext } from "./context.ts";
+import { TtlogConfigError } from "./level.ts";
+import type { Logger } from "./logger.ts";
+
+/** Options of {@link withLogging}. */
+export interface WithLoggingOptions {
+  /** The logger (its child with target `target` logs the requests). */
+  readonly log: Logger;
+  /** The target of the request events (default `"http"`). */
+  readonly target?: string;
+  /**
+   * The header carrying the request id, read from the request when present
+   * and valid (at most 128 visible ASCII characters), else generated, and
+   * set on the response (default `"x-request-id"`).
+   */
+  readonly requestIdHeader?: string;
+  /**
+   * When to take a snapshot holding only the request's events: `"error"`
+   * (the handler threw), `"5xx"` (it threw or answered 500-599), or `false`
+   * (default). Snapshots go where `createLogger`'s `snapshot.dir` says.
+   */
+  readonly snapshot?: "error" | "5xx" | false;
+}
+
+/** A fetch-style handler: a Request (and whatever the server passes) in, a Response out. */
+export type FetchHandler<Rest extends unknown[] = unknown[]> = (
+  request: Request,
+  ...rest: Rest
+) => Response | Promise<Response>;
+
+const ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
+const TRACEPARENT =
+  /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const ZERO_TRACE = "00000000000000000000000000000000";
+const ZERO_SPAN = "0000000000000000";
+
+/**
+ * The trace and span ids of a W3C `traceparent` header, or `undefined` when
+ * it is absent or malformed (all-zero ids and version ff are invalid).
+ *
+ * @param header The header's value.
+ * @returns `{ trace_id, span_id }` in lowercase hex, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { parseTraceparent } from "@ttlog/ttlog/http";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(
+ *   parseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+ *   { trace_id: "4bf92f3577b34da6a3ce929d0e0e4736", span_id: "00f067aa0ba902b7" },
+ * );
+ * assert.equal(parseTraceparent("garbage"), undefined);
+ * ```
+ */
+export function parseTraceparent(
+  header: string | null | undefined,
+): { trace_id: string; span_id: string } | undefined {
+  if (typeof header !== "string") return undefined;
+  const match = TRACEPARENT.exec(header.trim().toLowerCase());
+  if (
+    match === null || match[1] === "ff" || match[2] === ZERO_TRACE ||
+    match[3] === ZERO_SPAN
+  ) return undefined;
+  return { trace_id: match[2], span_id: match[3] };
+}
+
+function newRequestId(): string {
+  const crypto = (globalThis as { crypto?: { randomUUID?: () => string } })
+    .crypto;
+  if (typeof crypto?.randomUUID === "function") return crypto.randomUUID();
+  return Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
+}
+
+function pathOf(url: string): string {
+  // "http://host/path?query" -> "/path" without building a URL object.
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  let end = url.length;
+  const query = url.indexOf("?", start);
+  if (query >= 0) end = query;
+  const hash = url.indexOf("#", start);
+  if (hash >= 0 && hash < end) end = hash;
+  return url.slice(start, end);
+}
+
+/** The response with `name: value` set, copied first if its headers are immutable. */
+function withHeader(response: Response, name: string, value: string): Response {
+  try {
+    response.headers.set(name, value);
+    return response;
+  } catch {
+    // Immutable headers (a Response from fetch(), Response.redirect()).
+    const copy = new Response(response.body, response);
+    copy.headers.set(name, value);
+    return copy;
+  }
+}
+
+/**
+ * Wraps a fetch-style handler so that every request is logged and every
+ * event logged while it is handled carries its id.
+ *
+ * Per request: one event with `method`, `path`, `status`, `ms` (handler
+ * time, to the response's headers) and `bytes` (when the response's size is
+ * known: a `content-length` header or no body), at info, or warn for 4xx and
+ * error for 5xx. The request id comes from the `x-request-id` header when it
+ * is valid, else it is generated, and it is echoed in the response; a W3C
+ * `traceparent` header adds `trace_id` and `span_id`. A handler that throws
+ * is logged at error with the error, then the error is thrown again, so the
+ * server answers as it would have.
+ *
+ * @param handler The handler to wrap.
+ * @param options The logger and what to do.
+ * @returns A handler with the same signature.
+ * @throws {TtlogConfigError} When the handler is not a function or an
+ *   option is invalid.
+ *
+ * @example Deno.serve, Bun.serve or any fetch handler
+ * ```ts
+ * import { createLogger, memorySink } from "@ttlog/ttlog";
+ * import { withLogging } from "@ttlog/ttlog/http";
+ * import assert from "node:assert/strict";
+ * const sink = memorySink();
+ * const log = createLogger({ sinks: [sink] });
+ * const handler = withLogging((req: Request) => {
+ *   log.info("hello", { from: new URL(req.url).searchParams.get("from") });
+ *   return new Response("hi");
+ * }, { log });
+ * // Deno.serve(handler) or Bun.serve({ fetch: handler }) in a real server.
+ * const res = await handler(
+ *   new Request("http://localhost/greet?from=docs", {
+ *     headers: { "x-request-id": "req-1" },
+ *   }),
+ * );
+ * assert.equal(res.headers.get("x-request-id"), "req-1");
+ * await log.flush();
+ * assert.equal(sink.records[0].fields.request_id, "req-1");
+ * assert.equal(sink.records[1].fields.status, 200);
+ * assert.equal(sink.records[1].fields.path, "/greet");
+ * await log.close();
+ * ```
+ */
+export function withLogging<Rest extends unknown[]>(
+  handler: FetchHandler<Rest>,
+  options: WithLoggingOptions,
+): FetchHandler<Rest> {
+  if (typeof handler !== "function") {
+    throw new TtlogConfigError(
+      `withLogging: handler must be a function, got ${typeof handler}`,
+    );
+  }
+  if (typeof options !== "object" || options === null) {
+    throw new TtlogConfigError(
+      `withLogging: options must be an object with a logger: { log }`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (!["log", "target", "requestIdHeader", "snapshot"].includes(key)) {
+      throw new TtlogConfigError(
+        `withLogging: unknown option ${JSON.stringify(key)}`,
+      );
+    }
+  }
+  const { log } = options;
+  if (
+    typeof log !== "object" || log === null ||
+    typeof (log as Logger).child !== "function"
+  ) {
+    throw new TtlogConfigError(
+      `withLogging: options.log must be a logger from createLogger()`,
+    );
+  }
+  const header = (options.requestIdHeader ?? "x-request-id").toLowerCase();
+  if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(header)) {
+    throw new TtlogConfigError(
+      `withLogging: requestIdHeader ${
+        JSON.stringify(options.requestIdHeader)
+      } is not a valid header name`,
+    );
+  }
+  const snapshot = options.snapshot ?? false;
+  if (snapshot !== false && snapshot !== "error" && snapshot !== "5xx") {
+    throw new TtlogConfigError(
+      `withLogging: snapshot must be "error", "5xx" or false, got ${
+        JSON.stringify(snapshot)
+      }`,
+    );
+  }
+  const http = log.child(options.target ?? "http");
+
+  const takeSnapshot = (id: string) => {
+    log.snapshot("request", { where: { request_id: id } }).catch(
+      (error: unknown) =>
+        http.warn("the request snapshot failed", { error, request_id: id }),
+    );
+  };
+
+  return (request: Request, ...rest: Rest): Promise<Response> => {
+    const given = request.headers.get(header);
+    const id = given !== null && ID_PATTERN.test(given)
+      ? given
+      : newRequestId();
+    const trace = parseTraceparent(request.headers.get("traceparent"));
+    const fields = trace === undefined
+      ? { request_id: id }
+      : { request_id: id, trace_id: trace.trace_id, span_id: trace.span_id };
+    const start = performance.now();
+    const method = request.method;
+    const path = pathOf(request.url);
+    return withContext(fields, async () => {
+      let response: Response;
+      try {
+        response = await handler(request, ...rest);
+      } catch (error) {
+        const ms = Math.round((performance.now() - start) * 1000) / 1000;
+        http.error("request failed", { method, path, ms, err: error });
+        if (snapshot !== false) takeSnapshot(id);
+        throw error;
+      }
+      const ms = Math.round((performance.now() - start) * 1000) / 1000;
+      const status = response.status;
+      const length = response.headers.get("content-length");
+      const bytes = length !== null
+        ? Number(length)
+        : response.body === null
+        ? 0
+        : undefined;
+      const event = bytes === undefined
+        ? { method, path, status, ms }
+        : { method, path, status, ms, bytes };
+      if (status >= 500) {
+        http.error("request", event);
+        if (snapshot === "5xx") takeSnapshot(id);
+      } else if (status >= 400) http.warn("request", event);
+      else http.info("request", event);
+      return withHeader(response, header, id);
+    });
+  };
+}
+
+/** The parts of node:http's IncomingMessage that {@link nodeListener} reads. */
+export interface NodeRequestLike extends AsyncIterable<Uint8Array> {
+  /** The method. */
+  readonly method?: string;
+  /** The path and query. */
+  readonly url?: string;
+  /** Header names (lowercase) to values. */
+  readonly headers: Record<string, string | string[] | undefined>;
+  /** The connection (a node:tls socket has `encrypted: true`). */
+  readonly socket?: object | null;
+}
+
+/** The parts of node:http's ServerResponse that {@link nodeListener} uses. */
+export interface NodeResponseLike {
+  /** Whether the status line was sent. */
+  readonly headersSent: boolean;
+  /** Sends the status line and headers. */
+  writeHead(status: number, headers: [string, string][] | string[]): unknown;
+  /** Sends a piece of the body; false when the socket's buffer is full. */
+  write(chunk: Uint8Array): boolean;
+  /** Ends the response. */
+  end(chunk?: string): unknown;
+  /** Waits for room: "drain". */
+  once(event: "drain" | "close", listener: () => void): unknown;
+  /** Drops the connection. */
+  destroy(error?: Error): unknown;
+}
+
+/**
+ * Adapts a fetch-style handler to node:http's `(req, res)` listener, for
+ * Node (Deno and Bun have `Deno.serve` and `Bun.serve`, which take the
+ * handler as it is). Request bodies are streamed in, response bodies
+ * streamed out with backpressure. A handler that throws gets a bare 500.
+ *
+ * @param handler The handler (wrap it with {@link withLogging} first).
+ * @returns A listener for `http.createServer()`.
+ *
+ * @example With node:http
+ * ```ts
+ * import { createServer } from "node:http";
+ * import { createLogger, memorySink } from "@ttlog/ttlog";
+ * import { nodeListener, withLogging } from "@ttlog/ttlog/http";
+ * import assert from "node:assert/strict";
+ * const log = createLogger({ sinks: [memorySink()] });
+ * const server = createServer(
+ *   nodeListener(withLogging(() => new Response("hi"), { log })),
+ * );
+ * await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+ * const { port } = server.address() as { port: number };
+ * const res = await fetch(`http://127.0.0.1:${port}/`);
+ * assert.equal(await res.text(), "hi");
+ * assert.ok(res.headers.get("x-request-id"));
+ * await new Promise((ok) => server.close(ok));
+ * await log.close();
+ * ```
+ */
+export function nodeListener(
+  handler: FetchHandler<[]>,
+): (req: NodeRequestLike, res: NodeResponseLike) => void {
+  if (typeof handler !== "function") {
+    throw new TtlogConfigError(
+      `nodeListener: handler must be a function, got ${typeof handler}`,
+    );
+  }
+  return (req, res) => {
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value === undefined) continue;
+      if (Array.isArray(value)) {
+        for (const item of value) headers.append(name, item);
+      } else headers.set(name, value);
+    }
+    const method = req.method ?? "GET";
+    const scheme =
+      (req.socket as { encrypted?: boolean } | null | undefined)?.encrypted
+        ? "https"
+        : "http";
+    const url = `${scheme}://${headers.get("host") ?? "localhost"}${
+      req.url ?? "/"
+    }`;
+    const hasBody = method !== "GET" && method !== "HEAD";
+    const init: RequestInit & { duplex?: "half" } = { method, headers };
+    if (hasBody) {
+      const iterator = req[Symbol.asyncIterator]();
+      init.body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const { value, done } = await iterator.next();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        },
+        async cancel() {
+          await iterator.return?.();
+        },
+      });
+      init.duplex = "half";
+    }
+    let request: Request;
+    try {
+      request = new Request(url, init);
+    } catch {
+      res.writeHead(400, [["content-type", "text/plain"]]);
+      res.end("Bad Request");
+      return;
+    }
+    Promise.resolve()
+      .then(() => handler(request))
+      .then(async (response) => {
+        const out: string[] = [];
+        response.headers.forEach((value, name) => {
+          if (name !== "set-cookie") out.push(name, value);
+        });
+        for (const cookie of response.headers.getSetCookie?.() ?? []) {
+          out.push("set-cookie", cookie);
+        }
+        res.writeHead(response.status, out);
+        if (response.body === null || method === "HEAD") {
+          res.end();
+          return;
+        }
+        const reader = response.body.getReader();
+        let closed = false;
+        let wake: (() => void) | undefined;
+        res.once("close", () => {
+          closed = true;
+          wake?.();
+          reader.cancel().catch(() => {});
+        });
+        while (!closed) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          if (!res.write(value)) {
+            // Room again, or the client went away.
+            await new Promise<void>((ok) => {
+              wake = ok;
+              res.once("drain", ok);
+            });
+          }
+        }
+        res.end();
+      })
+      .catch((error: unknown) => {
+        if (!res.headersSent) {
+          res.writeHead(500, [["content-type", "text/plain"]]);
+          res.end("Internal Server Error");
+        } else res.destroy(error instanceof Error ? error : undefined);
+      });
+  };
+}
