@@ -76,6 +76,7 @@ export {
   prometheusText,
 } from "./src/metrics.ts";
 export { getContext, withContext } from "./src/context.ts";
+export { Span } from "./src/span.ts";
 export type { EncodeLimits } from "./src/record/encode.ts";
 export type { OverflowPolicy } from "./src/ring/ring.ts";
 export { TtlogFormatError } from "./src/record/decode.ts";

@@ -20,6 +20,7 @@ import { type SnapshotProducer, writeSnapshotSync } from "./snapshot/writer.ts";
 import { WorkerHost } from "./drain/worker_host.ts";
 import { onProcessExit } from "./runtime/exit.ts";
 import { contextState, currentStore } from "./context.ts";
+import { Span } from "./span.ts";
 import { canStartWorker } from "./runtime/worker.ts";
 import {
   Level,
@@ -105,6 +106,34 @@ export interface Logger {
    * With an object instead of a target, only binds fields.
    */
   child(target: string | Fields, fields?: Fields): Logger;
+  /**
+   * Starts a span: logs `"<name> started"` at debug now and, when it ends,
+   * `"<name> ended"` at info with its duration in `ms`, or `"<name> failed"`
+   * at error with `ms` and `err`. `fields` go on both events. Ends with
+   * `using`/`await using`, `span.end()`, or `span.run(fn)`, which also
+   * catches what `fn` throws (disposal never sees an error: in a `using`
+   * block, call `span.fail(error)` in your catch).
+   *
+   * @example
+   * ```ts
+   * import { createLogger, memorySink } from "@ttlog/ttlog";
+   * import assert from "node:assert/strict";
+   * const sink = memorySink();
+   * const log = createLogger({ sinks: [sink], level: "debug" });
+   * {
+   *   using _span = log.span("db.query", { table: "users" });
+   *   // ... the query
+   * }
+   * await log.span("cache.fill").run(async () => {});
+   * await log.flush();
+   * assert.deepEqual(sink.records.map((r) => r.msg), [
+   *   "db.query started", "db.query ended", "cache.fill started", "cache.fill ended",
+   * ]);
+   * assert.equal(typeof sink.records[1].fields.ms, "number");
+   * await log.close();
+   * ```
+   */
+  span(name: string, fields?: Fields): Span;
   /** Resolves when every event logged before the call is in every sink and the sinks have flushed. */
   flush(): Promise<void>;
   /** Counters: logged = emitted + filtered + dropped + lost + pending. */
@@ -1009,6 +1038,10 @@ class LoggerImpl implements Logger {
       blob = blob === null ? own : concat(blob, own);
     }
     return new LoggerImpl(core, core.context(childTarget, blob));
+  }
+
+  span(name: string, fields?: Fields): Span {
+    return new Span(fields === undefined ? this : this.child(fields), name);
   }
 
   flush(): Promise<void> {
