@@ -38,7 +38,10 @@ test("await using ends the span; run() ends it with the outcome of sync and asyn
     await using _span = log.span("upload");
   }
   assert.equal(log.span("sum").run(() => 1 + 1), 2);
-  assert.equal(await log.span("fetch").run(async () => "body"), "body");
+  assert.equal(
+    await log.span("fetch").run(() => Promise.resolve("body")),
+    "body",
+  );
   assert.throws(
     () =>
       log.span("parse").run(() => {
