@@ -77,6 +77,10 @@ export {
 } from "./src/metrics.ts";
 export { getContext, withContext } from "./src/context.ts";
 export { Span } from "./src/span.ts";
+export {
+  captureConsole,
+  type CaptureConsoleOptions,
+} from "./src/capture_console.ts";
 export type { EncodeLimits } from "./src/record/encode.ts";
 export type { OverflowPolicy } from "./src/ring/ring.ts";
 export { TtlogFormatError } from "./src/record/decode.ts";

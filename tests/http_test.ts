@@ -15,7 +15,12 @@ import {
   memorySink,
   TtlogConfigError,
 } from "../mod.ts";
-import { nodeListener, parseTraceparent, withLogging } from "../src/http.ts";
+import {
+  metricsHandler,
+  nodeListener,
+  parseTraceparent,
+  withLogging,
+} from "../src/http.ts";
 import { readTtlog } from "../src/snapshot/chunk_reader.ts";
 import { serve } from "./fixtures/serve.ts";
 
@@ -346,3 +351,26 @@ test(
     }
   },
 );
+
+test("metricsHandler answers the Prometheus text format; other methods get 405", async () => {
+  const { log } = setup();
+  log.info("one");
+  await log.flush();
+  const handler = metricsHandler(log, "shop");
+  const res = handler(new Request("http://x/metrics"));
+  assert.equal(res.status, 200);
+  assert.equal(
+    res.headers.get("content-type"),
+    "text/plain; version=0.0.4; charset=utf-8",
+  );
+  const text = await res.text();
+  assert.match(text, /^ttlog_events_logged_total\{service="shop"\} 1$/m);
+  assert.match(text, /^# TYPE ttlog_events_emitted_total counter$/m);
+  const head = handler(new Request("http://x/metrics", { method: "HEAD" }));
+  assert.equal(await head.text(), "");
+  const post = handler(new Request("http://x/metrics", { method: "POST" }));
+  assert.equal(post.status, 405);
+  assert.equal(post.headers.get("allow"), "GET, HEAD");
+  assert.throws(() => metricsHandler({} as never), TtlogConfigError);
+  await log.close();
+});
