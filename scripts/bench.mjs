@@ -28,7 +28,12 @@ import { fileURLToPath } from "node:url";
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 const benchDir = join(repoRoot, "bench");
 /** Files in bench/ that are helpers, not scenarios. */
-const helpers = new Set(["results.ts", "report.ts"]);
+const helpers = new Set([
+  "results.ts",
+  "report.ts",
+  "discard_sink.ts",
+  "workload.ts",
+]);
 const runtimeNames = /** @type {const} */ (["deno", "bun", "node"]);
 /** @typedef {typeof runtimeNames[number]} RuntimeName */
 

@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Level } from "../src/level.ts";
 import { internals, type Logger } from "../src/logger.ts";
 import { TtlogFormatError } from "../src/record/decode.ts";
 import type { LogRecord } from "../src/record/values.ts";
@@ -21,6 +22,7 @@ import { encodeLz4Frame } from "../src/codec/lz4_frame.ts";
 import {
   type ChunkEntry,
   ChunkKind,
+  FLAG_COLUMNS,
   MAX_CHUNK_PAYLOAD,
   type TtlogCompression,
 } from "../src/snapshot/format.ts";
@@ -140,10 +142,14 @@ interface Source {
   records: Uint8Array;
 }
 
-async function source(count: number): Promise<Source> {
+async function source(
+  count: number,
+  dictionaryBytes?: number,
+): Promise<Source> {
   const { log, sink } = memoryLogger({
     service: "checkout",
     ring: { bytes: 1 << 20 },
+    dictionaryBytes,
   });
   logVariety(log, count);
   await log.flush();
@@ -168,7 +174,11 @@ const META = {
 };
 
 /** The units (one chunk each, maybe compressed) of a small file. */
-function fileUnits(src: Source, compression: TtlogCompression): Uint8Array[] {
+function fileUnits(
+  src: Source,
+  compression: TtlogCompression,
+  layout: "columns" | "records" = "columns",
+): Uint8Array[] {
   // The records split in two events chunks, to have several of them.
   const words = src.records;
   let half = 0;
@@ -181,13 +191,13 @@ function fileUnits(src: Source, compression: TtlogCompression): Uint8Array[] {
     encodeChunk(ChunkKind.header, headerChunk(META), compression),
     encodeChunk(
       ChunkKind.events,
-      eventsChunk(0, src.entries, words.subarray(0, half)),
+      eventsChunk(0, src.entries, words.subarray(0, half), { layout }),
       compression,
     ),
     encodeChunk(ChunkKind.loss, lossChunk(0, 7, "overwritten"), compression),
     encodeChunk(
       ChunkKind.events,
-      eventsChunk(0, src.entries, words.subarray(half)),
+      eventsChunk(0, src.entries, words.subarray(half), { layout }),
       compression,
     ),
     encodeChunk(
@@ -314,6 +324,192 @@ test("an events chunk needs only its own entries, and the service option names t
   assert.equal(only.records.length + only.undecodable, src.expected.length);
 });
 
+// Events as columns
+
+/** The events payload of a raw (uncompressed) events chunk. */
+function payloadOf(chunk: Uint8Array): Uint8Array {
+  const length = new DataView(chunk.buffer, chunk.byteOffset).getUint32(
+    8,
+    true,
+  );
+  return chunk.subarray(12, 12 + length);
+}
+
+test("events chunks store columns (flag 1); files with records as in the ring (flags 0) still read, in every compression", async () => {
+  const src = await source(120);
+  const columns = encodeChunk(
+    ChunkKind.events,
+    eventsChunk(0, src.entries, src.records),
+    "none",
+  );
+  const records = encodeChunk(
+    ChunkKind.events,
+    eventsChunk(0, src.entries, src.records, { layout: "records" }),
+    "none",
+  );
+  assert.equal(columns[6], FLAG_COLUMNS);
+  assert.equal(records[6], 0);
+  assert.ok(
+    columns.length < records.length,
+    `columns ${columns.length} bytes, records ${records.length}`,
+  );
+  for (const compression of COMPRESSIONS) {
+    const result = readTtlog(concat(fileUnits(src, compression, "records")));
+    assert.equal(result.error, undefined, `${compression}: ${result.error}`);
+    assertWhole(result.items, src, `records layout, ${compression}`);
+  }
+  // The columns compress better too.
+  for (const compression of ["lz4", "gzip"] as const) {
+    const c = encodeChunk(
+      ChunkKind.events,
+      eventsChunk(0, src.entries, src.records),
+      compression,
+    );
+    const r = encodeChunk(
+      ChunkKind.events,
+      eventsChunk(0, src.entries, src.records, { layout: "records" }),
+      compression,
+    );
+    assert.ok(
+      c.length < r.length,
+      `${compression}: ${c.length} >= ${r.length}`,
+    );
+  }
+});
+
+test("columns keep every header exactly: odd times, sequence gaps and wrap-around, inline targets and sites", async () => {
+  // A dictionary this small sends targets, sites and keys inline.
+  for (const dictionaryBytes of [undefined, 48]) {
+    const src = await source(64, dictionaryBytes);
+    const records = src.records.slice();
+    const view = new DataView(records.buffer);
+    const times = [
+      1_700_000_000_000,
+      1_700_000_000_000.25,
+      0,
+      -0,
+      NaN,
+      Infinity,
+      -Infinity,
+      2 ** 53,
+      -1e15,
+      1e300,
+      1_600_000_000_000,
+      1_600_000_000_001,
+      1_599_999_999_990,
+      5e-324,
+    ];
+    const seqs = [0xffffffff, 0, 7, 6, 0x80000000, 0x7fffffff, 12345, 12346];
+    const expectedHeaders: { seq: number; time: number }[] = [];
+    let inline = 0;
+    let i = 0;
+    for (let at = 0; at < records.length; i++) {
+      if ((view.getUint32(at + 16, true) >>> 8) === 0) inline++;
+      const time = times[i % times.length];
+      const seq = seqs[i % seqs.length];
+      view.setUint32(at + 4, seq, true);
+      view.setFloat64(at + 8, time, true);
+      expectedHeaders.push({ seq, time });
+      at += alignedLength(view.getUint32(at, true) & 0xffffff);
+    }
+    assert.equal(inline > 0, dictionaryBytes !== undefined, "inline targets");
+    const read = (layout: "columns" | "records") => {
+      const { items, error } = readTtlog(
+        encodeChunk(
+          ChunkKind.events,
+          eventsChunk(3, src.entries, records, { layout }),
+          "lz4",
+        ),
+        { service: "checkout" },
+      );
+      assert.equal(error, undefined, String(error));
+      const item = items[0];
+      assert.ok(item.kind === "events");
+      assert.equal(item.undecodable, 0);
+      return item.records;
+    };
+    const fromColumns = read("columns");
+    const fromRecords = read("records");
+    const what = `dictionary ${dictionaryBytes ?? "default"}`;
+    assert.equal(fromColumns.length, src.expected.length, what);
+    assert.deepEqual(comparable(fromColumns), comparable(fromRecords), what);
+    fromColumns.forEach((record, n) => {
+      assert.equal(record.seq, expectedHeaders[n].seq, `${what}: seq ${n}`);
+      assert.ok(
+        Object.is(record.time, expectedHeaders[n].time),
+        `${what}: time ${n}: ${record.time} != ${expectedHeaders[n].time}`,
+      );
+      const { seq: _s, time: _t, ...rest } = record;
+      const { seq: _es, time: _et, ...expected } = src.expected[n];
+      assert.deepEqual(canon(rest), canon(expected), `${what}: record ${n}`);
+    });
+  }
+});
+
+test("filter sees each record's level, target, time and seq before decoding, in both layouts", async () => {
+  for (const dictionaryBytes of [undefined, 48]) {
+    const src = await source(96, dictionaryBytes);
+    const keep = (level: number, target: string) =>
+      level >= Level.error || target === "db.pool";
+    for (const layout of ["columns", "records"] as const) {
+      const what = `${layout}, dictionary ${dictionaryBytes ?? "default"}`;
+      const calls: unknown[] = [];
+      const { items, error } = readTtlog(
+        concat(fileUnits(src, "lz4", layout)),
+        {
+          filter: (level, target, time, seq) => {
+            calls.push({ level, target, time, seq });
+            return keep(level, target);
+          },
+        },
+      );
+      assert.equal(error, undefined, String(error));
+      assert.deepEqual(
+        calls,
+        src.expected.map((r) => ({
+          level: Level[r.level],
+          target: r.target,
+          time: r.time,
+          seq: r.seq,
+        })),
+        what,
+      );
+      const expected = src.expected.filter((r) =>
+        keep(Level[r.level], r.target)
+      );
+      assert.ok(expected.length > 0 && expected.length < src.expected.length);
+      assert.deepEqual(
+        comparable(eventsOf(items)),
+        comparable(expected),
+        what,
+      );
+      let filtered = 0;
+      for (const item of items) {
+        if (item.kind === "events") filtered += item.filtered;
+      }
+      assert.equal(filtered, src.expected.length - expected.length, what);
+    }
+  }
+  // A filter that throws: its error comes out as it is, once; then the
+  // reader reports that it stopped.
+  const src = await source(8);
+  const reader = new TtlogReader({
+    filter: () => {
+      throw new RangeError("my filter broke");
+    },
+  });
+  assert.throws(
+    () => reader.push(concat(fileUnits(src, "none"))),
+    (error) =>
+      error instanceof RangeError && error.message === "my filter broke",
+  );
+  assert.throws(() => reader.push(new Uint8Array(0)), /filter threw/);
+  assert.throws(
+    () => new TtlogReader({ filter: 3 as unknown as () => boolean }),
+    /filter must be a function/,
+  );
+});
+
 test("chunk layout: magic, version, kind, flags, length, payload, xxHash32", () => {
   const payload = endChunk(2, 10);
   const chunk = encodeChunk(ChunkKind.end, payload, "none");
@@ -365,6 +561,24 @@ test("writers reject what the format cannot hold", () => {
     /4-byte aligned/,
   );
   assert.throws(() => eventsChunk(-1, [], new Uint8Array(0)), /producer/);
+  // Columns need whole event records: not a pad, not a cut one.
+  const pad = new Uint8Array(8);
+  new DataView(pad.buffer).setUint32(0, 8 | (2 << 24), true);
+  assert.throws(() => eventsChunk(0, [], pad), /not a whole event record/);
+  const cut = new Uint8Array(24);
+  new DataView(cut.buffer).setUint32(0, 28 | (1 << 24), true);
+  assert.throws(() => eventsChunk(0, [], cut), /not a whole event record/);
+  assert.throws(
+    () =>
+      eventsChunk(0, [], new Uint8Array(0), {
+        layout: "rows" as "columns",
+      }),
+    /layout must be "columns" or "records"/,
+  );
+  assert.throws(
+    () => encodeChunk(ChunkKind.end, new Uint8Array(0), "none", 0x10000),
+    /flags must be an integer/,
+  );
   const cyclic: Record<string, unknown> = {};
   cyclic.self = cyclic;
   assert.throws(() => headerChunk(cyclic), /cannot be written as JSON/);
@@ -562,7 +776,12 @@ test("corrupt files give a TtlogFormatError that says what and where", async () 
   const cases: [string, (bytes: Uint8Array) => void, RegExp][] = [
     ["bad magic", (b) => (b[0] = 0x55), /not a \.ttlog file/],
     ["new version", (b) => (b[4] = 2), /format version 2/],
-    ["flags", (b) => (b[6] = 1), /unknown flags/],
+    ["flags", (b) => (b[6] = 1), /unknown flags 0x1 for a chunk of kind 1/],
+    [
+      "events flags",
+      (b) => (b[units[0].length + 6] = 3),
+      /unknown flags 0x3 for a chunk of kind 2/,
+    ],
     ["checksum", (b) => (b[20] ^= 1), /checksum/],
     [
       "second chunk's magic",
@@ -621,8 +840,20 @@ test("fuzz: mutated files give a TtlogFormatError or a read, never anything else
   let cases = 0;
   let failures = 0;
   const huge = [0xffffffff, 0x7fffffff, 0x80000000, 1 << 26, (1 << 26) + 1];
-  for (const mode of ["none", "lz4", "gzip", "content"] as const) {
-    const units = fileUnits(src, mode === "content" ? "none" : mode);
+  const modes = [
+    "none",
+    "lz4",
+    "gzip",
+    "content",
+    "content-records",
+    "columns",
+  ] as const;
+  for (const mode of modes) {
+    const units = fileUnits(
+      src,
+      mode === "none" || mode === "lz4" || mode === "gzip" ? mode : "none",
+      mode === "content-records" ? "records" : "columns",
+    );
     const file = concat(units);
     const starts: number[] = [];
     let at = 0;
@@ -630,21 +861,45 @@ test("fuzz: mutated files give a TtlogFormatError or a read, never anything else
       starts.push(at);
       at += unit.length;
     }
-    for (let i = 0; i < 2500; i++) {
+    // "columns": every mutation lands in an events chunk's columns (after
+    // its dictionary entries), where the sizes, varints and streams are.
+    const regions: { from: number; to: number }[] = [];
+    units.forEach((unit, n) => {
+      if (unit[5] !== ChunkKind.events) return;
+      const payload = payloadOf(unit);
+      const view = new DataView(payload.buffer, payload.byteOffset);
+      let entry = 8;
+      for (let e = view.getUint32(4, true); e > 0; e--) {
+        entry += 12 + ((view.getUint32(entry + 8, true) + 3) & ~3);
+      }
+      regions.push({
+        from: starts[n] + 12 + entry,
+        to: starts[n] + 12 + payload.length,
+      });
+    });
+    const position = (room: number) => {
+      if (mode !== "columns") return int(file.length - room);
+      const region = regions[int(regions.length)];
+      return region.from + int(region.to - region.from - room);
+    };
+    for (let i = 0; i < 2000; i++) {
       const bytes = file.slice();
       let cut = bytes.length;
       const mutations = 1 + int(4);
       for (let m = 0; m < mutations; m++) {
         switch (int(6)) {
           case 0:
-            bytes[int(bytes.length)] ^= 1 << int(8);
+            bytes[position(0)] ^= 1 << int(8);
             break;
           case 1:
-            bytes[int(bytes.length)] = int(256);
+            bytes[position(0)] = int(256);
             break;
           case 2: {
-            // A length field (or any word near a chunk's start) set huge.
-            const start = starts[int(starts.length)];
+            // A length field (or any word near a chunk's start, or a
+            // column size) set huge.
+            const start = mode === "columns"
+              ? regions[int(regions.length)].from
+              : starts[int(starts.length)];
             const offset = Math.min(start + int(24), bytes.length - 4);
             setU32(bytes, offset, huge[int(huge.length)]);
             break;
@@ -654,19 +909,20 @@ test("fuzz: mutated files give a TtlogFormatError or a read, never anything else
             break;
           case 4: {
             // A run of random bytes.
-            const from = int(bytes.length);
+            const from = position(0);
             const to = Math.min(bytes.length, from + 1 + int(32));
             for (let k = from; k < to; k++) bytes[k] = int(256);
             break;
           }
           default: {
             // Small random counts and lengths where payloads are parsed.
-            const offset = int(bytes.length - 4);
-            setU32(bytes, offset, int(64));
+            setU32(bytes, position(4), int(64));
           }
         }
       }
-      if (mode === "content") fixChecksums(bytes);
+      if (mode !== "none" && mode !== "lz4" && mode !== "gzip") {
+        fixChecksums(bytes);
+      }
       const input = bytes.subarray(0, cut);
       cases++;
       try {

@@ -15,7 +15,7 @@
 import { gunzipSync } from "../codec/gzip.ts";
 import { readLz4Frame } from "../codec/lz4_frame.ts";
 import { xxhash32 } from "../codec/xxhash32.ts";
-import { TtlogConfigError } from "../level.ts";
+import { type LevelValue, TtlogConfigError } from "../level.ts";
 import {
   decodeEvent,
   type DictionaryLookup,
@@ -36,6 +36,7 @@ import {
   CHUNK_TRAILER_BYTES,
   CHUNK_VERSION,
   ChunkKind,
+  FLAG_COLUMNS,
   GZIP_SUBFIELD,
   MAX_CHUNK_PAYLOAD,
   type TtlogEnd,
@@ -60,9 +61,30 @@ export type TtlogItem =
      * (skipped; a torn record copied from a live ring, for example).
      */
     readonly undecodable: number;
+    /** Records the `filter` option turned away (never decoded). */
+    readonly filtered: number;
   }
   | ({ readonly kind: "loss" } & TtlogLoss)
   | ({ readonly kind: "end" } & TtlogEnd);
+
+/**
+ * Decides, from a record's header alone, whether the record is decoded: its
+ * values (message, fields) are decoded only when this returns true.
+ * Records turned away are counted in their events item's `filtered`.
+ *
+ * @param level The numeric level: 0 trace, 1 debug, 2 info, 3 warn, 4 error,
+ * 5 fatal.
+ * @param target The target (`""` for the root logger).
+ * @param time Milliseconds since the Unix epoch.
+ * @param seq The producer's sequence number.
+ * @returns Whether to decode the record and return it.
+ */
+export type TtlogRecordFilter = (
+  level: LevelValue,
+  target: string,
+  time: number,
+  seq: number,
+) => boolean;
 
 /** Options of {@link TtlogReader} and {@link readTtlog}. */
 export interface TtlogReaderOptions {
@@ -77,6 +99,40 @@ export interface TtlogReaderOptions {
    * `service`, else "".
    */
   readonly service?: string;
+  /**
+   * Called with each record's header before its values are decoded; a
+   * record for which it returns false is skipped (and counted in its events
+   * item's `filtered`). What it throws, `push` (or `readTtlog`) throws as it
+   * is, and the reader stops. Skipping costs a few ns per record, decoding a few
+   * hundred: filters by level, target or time belong here. Records whose
+   * level or target cannot be read are counted `undecodable` without a call.
+   *
+   * @example Only error and fatal events
+   * ```ts
+   * import { ChunkKind } from "./format.ts";
+   * import { encodeChunk, eventsChunk } from "./chunk_writer.ts";
+   * import { readTtlog } from "./chunk_reader.ts";
+   * import assert from "node:assert/strict";
+   * // Two events with inline targets and messages: info "a", error "b".
+   * const record = (level: number, seq: number, letter: number) => {
+   *   const r = new Uint8Array(32);
+   *   const view = new DataView(r.buffer);
+   *   view.setUint32(0, 31 | (1 << 24), true);
+   *   view.setUint32(4, seq, true);
+   *   view.setFloat64(8, 1000 + seq, true);
+   *   r[16] = level;
+   *   r.set([0x07, 0, 1, 0x07, 1, letter, 0], 24);
+   *   return r;
+   * };
+   * const records = new Uint8Array([...record(2, 0, 0x61), ...record(4, 1, 0x62)]);
+   * const file = encodeChunk(ChunkKind.events, eventsChunk(0, [], records), "none");
+   * const { items } = readTtlog(file, { filter: (level) => level >= 4 });
+   * assert.ok(items[0].kind === "events");
+   * assert.deepEqual(items[0].records.map((r) => r.msg), ["b"]);
+   * assert.equal(items[0].filtered, 1);
+   * ```
+   */
+  readonly filter?: TtlogRecordFilter;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -138,7 +194,10 @@ export class TtlogReader {
   #maxPayload: number;
   #maxUnit: number;
   #service: string | undefined;
+  #filter: TtlogRecordFilter | undefined;
   #headerService = "";
+  /** A record rebuilt from columns, for the record decoder. */
+  #scratch = new Uint8Array(256);
   #error: TtlogFormatError | undefined;
 
   #mode: Mode = Mode.unknown;
@@ -176,6 +235,13 @@ export class TtlogReader {
     this.#maxUnit = CHUNK_HEADER_BYTES + max + CHUNK_TRAILER_BYTES +
       Math.ceil(max / 256) + 1024;
     this.#service = options.service;
+    const filter = options.filter;
+    if (filter !== undefined && typeof filter !== "function") {
+      throw new TtlogConfigError(
+        `TtlogReader: filter must be a function (level, target, time, seq) => boolean, got ${typeof filter}`,
+      );
+    }
+    this.#filter = filter;
   }
 
   /** The input offset just past the last whole chunk (or skipped frame). */
@@ -202,6 +268,13 @@ export class TtlogReader {
     try {
       this.#feed(bytes, out);
     } catch (error) {
+      if (error instanceof FilterFailure) {
+        // The user's filter failed, not the file: its error goes out as it is.
+        this.#error = new TtlogFormatError(
+          `ttlog: reading stopped at the chunk at byte ${this.#offset}: the filter threw`,
+        );
+        throw error.cause;
+      }
       const formatError = error instanceof TtlogFormatError
         ? error
         : new TtlogFormatError(
@@ -478,9 +551,12 @@ export class TtlogReader {
       );
     }
     const kind = chunk[5];
-    if ((chunk[6] | chunk[7]) !== 0) {
+    const flags = chunk[6] | (chunk[7] << 8);
+    if ((flags & ~(kind === ChunkKind.events ? FLAG_COLUMNS : 0)) !== 0) {
       this.#fail(
-        `unknown flags 0x${(chunk[6] | (chunk[7] << 8)).toString(16)}`,
+        `unknown flags 0x${
+          flags.toString(16)
+        } for a chunk of kind ${kind} (a newer ttlog may read it)`,
       );
     }
     const length = u32(chunk, 8);
@@ -512,7 +588,7 @@ export class TtlogReader {
         return { kind: "header", meta: record };
       }
       case ChunkKind.events:
-        return this.#events(payload);
+        return this.#events(payload, flags);
       case ChunkKind.loss: {
         const loss = this.#json(payload) as Partial<TtlogLoss> | null;
         if (
@@ -554,7 +630,7 @@ export class TtlogReader {
     }
   }
 
-  #events(payload: Uint8Array): TtlogItem {
+  #events(payload: Uint8Array, flags: number): TtlogItem {
     const end = payload.length;
     if (end < 12) this.#fail("an events chunk shorter than 12 bytes");
     const producer = u32(payload, 0);
@@ -584,6 +660,33 @@ export class TtlogReader {
       entries.set(id, entry);
       at = start + ((length + 3) & ~3);
     }
+    const lookup: DictionaryLookup = { get: (id) => entries.get(id) };
+    const reader = new ValueReader(lookup);
+    const out: EventsOut = {
+      records: [],
+      undecodable: 0,
+      filtered: 0,
+      service: this.#service ?? this.#headerService,
+    };
+    if ((flags & FLAG_COLUMNS) !== 0) this.#columns(payload, at, reader, out);
+    else this.#records(payload, at, reader, out);
+    return {
+      kind: "events",
+      producer,
+      records: out.records,
+      undecodable: out.undecodable,
+      filtered: out.filtered,
+    };
+  }
+
+  /** Records stored exactly as in the ring (flags 0). */
+  #records(
+    payload: Uint8Array,
+    at: number,
+    reader: ValueReader,
+    out: EventsOut,
+  ): void {
+    const end = payload.length;
     if (at + 4 > end) this.#fail("its records length is missing");
     const recordsLength = u32(payload, at);
     at += 4;
@@ -592,11 +695,7 @@ export class TtlogReader {
         `its records claim ${recordsLength} bytes where ${end - at} remain`,
       );
     }
-    const lookup: DictionaryLookup = { get: (id) => entries.get(id) };
-    const reader = new ValueReader(lookup);
-    const service = this.#service ?? this.#headerService;
-    const records: LogRecord[] = [];
-    let undecodable = 0;
+    const filter = guarded(this.#filter);
     while (at < end) {
       if (at + 4 > end) this.#fail(`a record at byte ${at} is cut`);
       const word = u32(payload, at);
@@ -608,16 +707,328 @@ export class TtlogReader {
       ) {
         this.#fail(`the record at payload byte ${at} is malformed`);
       }
+      if (filter !== undefined) {
+        const level = payload[at + 16];
+        const targetId = payload[at + 17] | (payload[at + 18] << 8) |
+          (payload[at + 19] << 16);
+        const target = targetOf(
+          reader,
+          targetId,
+          payload,
+          at + 24,
+          at + content,
+        );
+        if (level > 5 || target === undefined) {
+          out.undecodable++;
+          at += aligned;
+          continue;
+        }
+        f64Bytes.set(payload.subarray(at + 8, at + 16));
+        if (
+          !filter(level as LevelValue, target, f64[0], u32(payload, at + 4))
+        ) {
+          out.filtered++;
+          at += aligned;
+          continue;
+        }
+      }
       try {
-        records.push(decodeEvent(reader, payload, at, at + content, service));
+        out.records.push(
+          decodeEvent(reader, payload, at, at + content, out.service),
+        );
       } catch (error) {
         if (!(error instanceof TtlogFormatError)) throw error;
-        undecodable++;
+        out.undecodable++;
       }
       at += aligned;
     }
-    return { kind: "events", producer, records, undecodable };
   }
+
+  /**
+   * Records stored as columns (flags bit 0): every count, size and varint is
+   * checked against what remains before it is used, so hostile input fails
+   * in linear time without allocating more than the payload's size.
+   */
+  #columns(
+    payload: Uint8Array,
+    start: number,
+    reader: ValueReader,
+    out: EventsOut,
+  ): void {
+    const end = payload.length;
+    if (start + 20 > end) this.#fail("its columns' sizes are missing");
+    const count = u32(payload, start);
+    const shapes = u32(payload, start + 4);
+    const shapeBytes = u32(payload, start + 8);
+    const seqBytes = u32(payload, start + 12);
+    const timeBytes = u32(payload, start + 16);
+    const fail = (what: string): never => this.#fail(what);
+    const cursor = new Cursor(payload, start + 20, end, fail);
+    // Every record takes a byte in each column and in its stream at least;
+    // every shape four bytes of the shape table and one record.
+    if (
+      shapeBytes > end || seqBytes > end || timeBytes > end ||
+      count > shapeBytes || count > seqBytes || count > timeBytes ||
+      shapes > count || shapes > (end - start - 20) / 4
+    ) {
+      this.#fail(
+        `its columns claim ${count} records of ${shapes} shapes in ${shapeBytes}+${seqBytes}+${timeBytes} bytes, more than it holds`,
+      );
+    }
+    const levels = new Uint8Array(shapes);
+    const targetIds = new Uint32Array(shapes);
+    const siteIds = new Uint32Array(shapes);
+    const streamEnds = new Float64Array(shapes);
+    for (let shape = 0; shape < shapes; shape++) {
+      levels[shape] = cursor.byte();
+      targetIds[shape] = cursor.varint(0xffffff, "a target id");
+      siteIds[shape] = cursor.varint(0xffffffff, "a site id");
+      streamEnds[shape] = cursor.varint(end, "a stream size");
+    }
+    const shapeColumn = new Cursor(
+      payload,
+      cursor.at,
+      cursor.at + shapeBytes,
+      fail,
+    );
+    const seqColumn = new Cursor(
+      payload,
+      shapeColumn.end,
+      shapeColumn.end + seqBytes,
+      fail,
+    );
+    const timeColumn = new Cursor(
+      payload,
+      seqColumn.end,
+      seqColumn.end + timeBytes,
+      fail,
+    );
+    const streamAt = new Float64Array(shapes);
+    let streamStart = timeColumn.end;
+    for (let shape = 0; shape < shapes; shape++) {
+      streamAt[shape] = streamStart;
+      streamStart += streamEnds[shape];
+      streamEnds[shape] = streamStart;
+    }
+    if (timeColumn.end > end || streamStart !== end) {
+      this.#fail(
+        `its columns and streams take ${streamStart - start} bytes where ${
+          end - start
+        } remain`,
+      );
+    }
+    // Targets by shape: undefined when the target is inline (read from each
+    // body) or missing from the entries (its records are undecodable).
+    const targets: (string | undefined)[] = [];
+    for (let shape = 0; shape < shapes; shape++) {
+      const entry = targetIds[shape] === 0
+        ? undefined
+        : lookupString(reader, targetIds[shape]);
+      targets.push(entry);
+    }
+    const filter = guarded(this.#filter);
+    const stream = new Cursor(payload, 0, 0, fail);
+    let seq = 0xffffffff;
+    let time = 0;
+    for (let i = 0; i < count; i++) {
+      const shape = shapeColumn.varint(shapes - 1, "a shape");
+      const seqCode = seqColumn.varint(0xffffffff, "a sequence delta");
+      seq = (seq + 1 + ((seqCode >>> 1) ^ -(seqCode & 1))) >>> 0;
+      const timeCode = timeColumn.varint(Number.MAX_SAFE_INTEGER, "a time");
+      if (timeCode === 1) time = timeColumn.f64();
+      else time += timeCode % 2 === 0 ? timeCode / 2 : -(timeCode - 1) / 2;
+      stream.at = streamAt[shape];
+      stream.end = streamEnds[shape];
+      const body = stream.varint(0xffffff - HEADER_BYTES, "a record length");
+      const bodyStart = stream.at;
+      if (body > stream.end - bodyStart) {
+        this.#fail(`a record of shape ${shape} overruns its stream`);
+      }
+      const bodyEnd = bodyStart + body;
+      streamAt[shape] = bodyEnd;
+      const level = levels[shape];
+      if (filter !== undefined) {
+        const target = targetIds[shape] === 0
+          ? inlineTarget(reader, payload, bodyStart, bodyEnd)
+          : targets[shape];
+        if (level > 5 || target === undefined) {
+          out.undecodable++;
+          continue;
+        }
+        if (!filter(level as LevelValue, target, time, seq)) {
+          out.filtered++;
+          continue;
+        }
+      }
+      // The record decoder reads a whole ring record: rebuild one.
+      const content = HEADER_BYTES + body;
+      if (this.#scratch.length < content) {
+        this.#scratch = new Uint8Array(
+          Math.max(content, this.#scratch.length * 2),
+        );
+      }
+      const record = this.#scratch;
+      putU32(record, 0, content | (KIND_EVENT << 24));
+      putU32(record, 4, seq);
+      f64[0] = time;
+      for (let k = 0; k < 8; k++) record[8 + k] = f64Bytes[k];
+      putU32(record, 16, level | (targetIds[shape] << 8));
+      putU32(record, 20, siteIds[shape]);
+      if (body < 64) {
+        for (let k = 0; k < body; k++) record[24 + k] = payload[bodyStart + k];
+      } else record.set(payload.subarray(bodyStart, bodyEnd), 24);
+      try {
+        out.records.push(decodeEvent(reader, record, 0, content, out.service));
+      } catch (error) {
+        if (!(error instanceof TtlogFormatError)) throw error;
+        out.undecodable++;
+      }
+    }
+    if (shapeColumn.at !== shapeColumn.end || seqColumn.at !== seqColumn.end) {
+      this.#fail("its shape or sequence column holds more than its records");
+    }
+    if (timeColumn.at !== timeColumn.end) {
+      this.#fail("its time column holds more than its records");
+    }
+    for (let shape = 0; shape < shapes; shape++) {
+      if (streamAt[shape] !== streamEnds[shape]) {
+        this.#fail(`the stream of shape ${shape} holds more than its records`);
+      }
+    }
+  }
+}
+
+/** Carries what the user's filter threw out of the reader's parsing. */
+class FilterFailure {
+  readonly cause: unknown;
+  constructor(cause: unknown) {
+    this.cause = cause;
+  }
+}
+
+/** The filter, with what it throws wrapped in a {@link FilterFailure}. */
+function guarded(
+  filter: TtlogRecordFilter | undefined,
+): TtlogRecordFilter | undefined {
+  if (filter === undefined) return undefined;
+  return (level, target, time, seq) => {
+    try {
+      return filter(level, target, time, seq);
+    } catch (error) {
+      throw new FilterFailure(error);
+    }
+  };
+}
+
+/** What decoding an events chunk gathers. */
+interface EventsOut {
+  readonly records: LogRecord[];
+  undecodable: number;
+  filtered: number;
+  readonly service: string;
+}
+
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+
+function putU32(u8: Uint8Array, at: number, value: number): void {
+  u8[at] = value;
+  u8[at + 1] = value >>> 8;
+  u8[at + 2] = value >>> 16;
+  u8[at + 3] = value >>> 24;
+}
+
+/** Reads varints and raw values from `u8[at, end)`; overruns fail the chunk. */
+class Cursor {
+  readonly u8: Uint8Array;
+  at: number;
+  end: number;
+  readonly #fail: (what: string) => never;
+
+  constructor(
+    u8: Uint8Array,
+    at: number,
+    end: number,
+    fail: (what: string) => never,
+  ) {
+    this.u8 = u8;
+    this.at = at;
+    this.end = end;
+    this.#fail = fail;
+  }
+
+  byte(): number {
+    if (this.at >= this.end) this.#fail("a column or table is cut");
+    return this.u8[this.at++];
+  }
+
+  /** An unsigned LEB128 varint of at most 8 bytes, at most `max`. */
+  varint(max: number, what: string): number {
+    const u8 = this.u8;
+    let at = this.at;
+    if (at < this.end && u8[at] < 0x80) {
+      const value = u8[at];
+      this.at = at + 1;
+      if (value > max) this.#fail(`${what} ${value} is out of range`);
+      return value;
+    }
+    let value = 0;
+    let scale = 1;
+    for (let n = 0; n < 8; n++) {
+      if (at >= this.end) this.#fail(`${what} is cut`);
+      const b = u8[at++];
+      value += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        this.at = at;
+        if (value > max) this.#fail(`${what} ${value} is out of range`);
+        return value;
+      }
+      scale *= 128;
+    }
+    return this.#fail(`${what} is longer than 8 bytes`);
+  }
+
+  f64(): number {
+    if (this.at + 8 > this.end) this.#fail("a time is cut");
+    f64Bytes.set(this.u8.subarray(this.at, this.at + 8));
+    this.at += 8;
+    return f64[0];
+  }
+}
+
+/** A dictionary string, or undefined when the id is missing or not a string. */
+function lookupString(reader: ValueReader, id: number): string | undefined {
+  const entry = reader.dictionary.get(id);
+  return typeof entry === "string" ? entry : undefined;
+}
+
+/** The target string item that starts a body whose target is inline. */
+function inlineTarget(
+  reader: ValueReader,
+  u8: Uint8Array,
+  start: number,
+  end: number,
+): string | undefined {
+  try {
+    reader.reset(u8, start, end);
+    return reader.string();
+  } catch (error) {
+    if (error instanceof TtlogFormatError) return undefined;
+    throw error;
+  }
+}
+
+/** A record's target: from the dictionary, or inline at the body's start. */
+function targetOf(
+  reader: ValueReader,
+  targetId: number,
+  u8: Uint8Array,
+  bodyStart: number,
+  bodyEnd: number,
+): string | undefined {
+  return targetId === 0
+    ? inlineTarget(reader, u8, bodyStart, bodyEnd)
+    : lookupString(reader, targetId);
 }
 
 function isCount(value: unknown): value is number {

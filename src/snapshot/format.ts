@@ -5,8 +5,9 @@
  *
  * A file is a sequence of self-contained chunks, each decodable on its own:
  * a header (metadata), events (the dictionary entries they need, then the
- * records exactly as they sit in a ring), loss markers and an end marker.
- * Compressed files hold one LZ4 frame or one gzip member per chunk.
+ * records: their headers as columns, their values grouped by call site),
+ * loss markers and an end marker. Compressed files hold one LZ4 frame or one
+ * gzip member per chunk.
  *
  * @module
  */
@@ -22,6 +23,13 @@ export const CHUNK_HEADER_BYTES = 12;
 
 /** Bytes after a chunk's payload: its xxHash32. */
 export const CHUNK_TRAILER_BYTES = 4;
+
+/**
+ * Flag of an events chunk (bit 0 of the flags): its records are stored as
+ * columns (docs/FORMAT.md, "Events, columns"). Without it, the records are
+ * stored exactly as in the ring (the layout of the first files).
+ */
+export const FLAG_COLUMNS = 1;
 
 /** Chunk kinds, as stored in the chunk's kind byte. */
 export const ChunkKind = {
