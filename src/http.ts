@@ -164,7 +164,7 @@ function withHeader(response: Response, name: string, value: string): Response {
 export function withLogging<Rest extends unknown[]>(
   handler: FetchHandler<Rest>,
   options: WithLoggingOptions,
-): FetchHandler<Rest> {
+): (request: Request, ...rest: Rest) => Promise<Response> {
   if (typeof handler !== "function") {
     throw new TtlogConfigError(
       `withLogging: handler must be a function, got ${typeof handler}`,
