@@ -123,7 +123,8 @@ function withHeader(response: Response, name: string, value: string): Response {
  *
  * Per request: one event with `method`, `path`, `status`, `ms` (handler
  * time, to the response's headers) and `bytes` (when the response's size is
- * known: a `content-length` header or no body), at info, or warn for 4xx and
+ * known without reading it: a `content-length` header, or a 204 or 304
+ * status), at info, or warn for 4xx and
  * error for 5xx. The request id comes from the `x-request-id` header when it
  * is valid, else it is generated, and it is echoed in the response; a W3C
  * `traceparent` header adds `trace_id` and `span_id`. A handler that throws
@@ -240,10 +241,12 @@ export function withLogging<Rest extends unknown[]>(
       }
       const ms = Math.round((performance.now() - start) * 1000) / 1000;
       const status = response.status;
+      // Never touch response.body: in Deno.serve and Bun.serve that turns
+      // a static body into a stream and loses the servers' fast path.
       const length = response.headers.get("content-length");
       const bytes = length !== null
         ? Number(length)
-        : response.body === null
+        : status === 204 || status === 304
         ? 0
         : undefined;
       const event = bytes === undefined

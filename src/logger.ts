@@ -747,11 +747,20 @@ function writeBound(rec: Recorder, bound: Uint8Array): void {
 function writeContext(rec: Recorder): void {
   const store = currentStore();
   if (store === undefined) return;
-  if (store.owner !== rec) {
-    store.blob = rec.detached(() => rec.fields(store.fields));
+  if (store.owner === rec) {
+    if (store.blob !== null) writeBound(rec, store.blob);
+    else {
+      // The second event of this context here: encode once from now on.
+      store.blob = rec.detached(() => rec.fields(store.fields));
+      writeBound(rec, store.blob);
+    }
+  } else {
+    // Most contexts (a request) log once or twice: the first event encodes
+    // the fields in place.
     store.owner = rec;
+    store.blob = null;
+    rec.fields(store.fields);
   }
-  if (store.blob!.length > 0) writeBound(rec, store.blob!);
 }
 
 const OBJECT_PROTO = Object.prototype;

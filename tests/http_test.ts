@@ -46,7 +46,7 @@ test("one event per request: method, path, status, ms, bytes; the id from x-requ
     log.debug("handling", { step: 1 });
     const path = new URL(req.url).pathname;
     return new Response(path === "/empty" ? null : "hello", {
-      status: path === "/missing" ? 404 : 200,
+      status: path === "/missing" ? 404 : path === "/empty" ? 204 : 200,
       headers: path === "/sized" ? { "content-length": "5" } : {},
     });
   }, { log });
@@ -75,7 +75,8 @@ test("one event per request: method, path, status, ms, bytes; the id from x-requ
   assert.equal(events[0].fields.request_id, "abc");
   assert.equal(events[1].fields.status, 404);
   assert.equal(events[2].fields.bytes, 0);
-  // A streamed body of unknown size: no bytes field rather than a guess.
+  // A body of unknown size (the response is never read to count it): no
+  // bytes field rather than a guess.
   assert.equal("bytes" in events[3].fields, false);
   for (const e of events) {
     assert.equal(typeof e.fields.ms, "number");
@@ -372,5 +373,23 @@ test("metricsHandler answers the Prometheus text format; other methods get 405",
   assert.equal(post.status, 405);
   assert.equal(post.headers.get("allow"), "GET, HEAD");
   assert.throws(() => metricsHandler({} as never), TtlogConfigError);
+  await log.close();
+});
+
+test("withLogging never reads the response's body (servers keep their fast path for static bodies)", async () => {
+  const { log } = setup();
+  let touched = 0;
+  const handler = withLogging(() => {
+    const res = new Response("static");
+    Object.defineProperty(res, "body", {
+      get() {
+        touched++;
+        return null;
+      },
+    });
+    return res;
+  }, { log });
+  await handler(new Request("http://x/"));
+  assert.equal(touched, 0);
   await log.close();
 });
