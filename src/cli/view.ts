@@ -1,169 +1,300 @@
 /**
- * `ttlog view` and `ttlog stats`: reading .ttlog files (snapshots) without
- * formatting more than is shown.
+ * `ttlog view` and `ttlog convert`: the events of .ttlog files in time order
+ * (see ./read.ts for the order), filtered (./filter.ts), as text or ndjson.
  *
  * @module
  */
 
-import { ndjsonFormatter } from "../format/ndjson.ts";
-import { textFormatter } from "../format/text.ts";
-import { Level, type LevelName, parseLevel } from "../level.ts";
 import type { LogRecord } from "../record/values.ts";
-import { nodeFs } from "../runtime/builtin.ts";
-import { readTtlog } from "../snapshot/chunk_reader.ts";
+import { CliError, optionValue, type ParsedArgs } from "./args.ts";
+import {
+  type EventFilter,
+  headerTest,
+  hidesLossRecords,
+  needsNewest,
+  recordTest,
+  timeTest,
+} from "./filter.ts";
+import {
+  AtomicFile,
+  colorStdout,
+  lineFormat,
+  refuseInputAsOutput,
+  stderr,
+  stdout,
+  writeRecords,
+} from "./output.ts";
+import { mergeStreams, readFiles, type ReadResult } from "./read.ts";
 
-/** A CLI failure: printed as is, with a non-zero exit. */
-export class CliError extends Error {
-  /**
-   * Creates the error.
-   *
-   * @param message What went wrong, for the user.
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "CliError";
-  }
-}
+export { CliError };
 
-/** What one file held. */
-export interface FileEvents {
-  /** The header metadata. */
-  readonly meta: Record<string, unknown>;
-  /** Every record, oldest first per producer. */
+/** The events `filter` selects from `paths`, merged in time order. */
+export interface Selection {
+  /** The records, in time order. */
   readonly records: LogRecord[];
-  /** Where a truncated file stopped, if it was. */
-  readonly truncatedAt?: number;
+  /** What was read. */
+  readonly read: ReadResult;
+  /** 1 when a file was corrupt (its events before the damage are included). */
+  readonly status: number;
 }
 
-/** Reads a .ttlog file; a missing or foreign file is a CliError. */
-export function readFile(path: string): FileEvents {
-  const fs = nodeFs("ttlog");
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(fs.readFileSync(path));
-  } catch (error) {
-    throw new CliError(
-      `ttlog: cannot read ${path}: ${(error as Error).message}`,
-    );
+/**
+ * Reads `paths` and selects events: the filter is applied as chunks arrive
+ * (relative times once the newest event is known), then the streams are
+ * merged by time and `last` keeps the newest. What was wrong with a file
+ * (truncated, corrupt, undecodable records) is said on stderr.
+ *
+ * @param paths The files.
+ * @param filter The filters.
+ * @param last Keep only the last N events.
+ * @returns The events, and what was read.
+ * @throws {CliError} When a file cannot be read or is not a .ttlog file.
+ *
+ * @example The last warning or worse of a snapshot
+ * ```ts
+ * import { createLogger, memorySink } from "../../mod.ts";
+ * import { selectEvents } from "./view.ts";
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * const dir = mkdtempSync(join(tmpdir(), "ttlog-doc-"));
+ * const log = createLogger({ sinks: [memorySink()], snapshot: { dir } });
+ * log.warn("slow", { ms: 900 });
+ * log.error("failed", { order: 7 });
+ * log.info("done");
+ * const path = await log.snapshot("example");
+ * await log.close();
+ * const { records } = selectEvents([path], { level: "warn" }, 1);
+ * assert.deepEqual(records.map((r) => r.msg), ["failed"]);
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
+export function selectEvents(
+  paths: readonly string[],
+  filter: EventFilter,
+  last?: number,
+): Selection {
+  const relative = needsNewest(filter);
+  const read = readFiles(paths, {
+    keep: recordTest(filter),
+    header: hidesLossRecords(filter) ? headerTest(filter) : undefined,
+    lastPerStream: relative ? undefined : last,
+  });
+  const status = reportFiles(read);
+  let streams = read.streams;
+  if (relative) {
+    const test = timeTest(filter, read.newest);
+    if (test !== undefined) {
+      streams = streams.map((stream) => ({
+        ...stream,
+        records: stream.records.filter(test),
+      }));
+    }
   }
-  const result = readTtlog(bytes);
-  if (
-    result.items.length === 0 &&
-    (result.error !== undefined || result.truncatedAt !== undefined)
-  ) {
+  let records = mergeStreams(streams);
+  if (last !== undefined && records.length > last) {
+    records = records.slice(-last);
+  }
+  return { records, read, status };
+}
+
+/** Says on stderr what was wrong with the files; 1 when one was corrupt. */
+function reportFiles(read: ReadResult): number {
+  let status = 0;
+  for (const file of read.files) {
+    if (file.truncatedAt !== undefined) {
+      stderr.write(
+        `ttlog: ${file.path} is truncated at byte ${file.truncatedAt}; read what came before\n`,
+      );
+    }
+    if (file.error !== undefined) {
+      stderr.write(
+        `ttlog: ${file.path}: ${file.error}; read the chunks before it\n`,
+      );
+      status = 1;
+    }
+    if (file.undecodable > 0) {
+      stderr.write(
+        `ttlog: ${file.path}: ${file.undecodable} record(s) could not be decoded and were skipped\n`,
+      );
+    }
+  }
+  return status;
+}
+
+/**
+ * Parses a positive whole number option (`--last N`, `--top N`).
+ *
+ * @param command The command, for the message.
+ * @param name The option, for the message.
+ * @param text The value given, or undefined.
+ * @returns The number, or undefined when not given.
+ * @throws {CliError} When the value is not a positive whole number.
+ *
+ * @example Parse `--last 5`
+ * ```ts
+ * import { parseLast } from "./view.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseLast("ttlog view", "--last", "5"), 5);
+ * assert.throws(() => parseLast("ttlog view", "--last", "0"), /positive integer/);
+ * ```
+ */
+export function parseLast(
+  command: string,
+  name: string,
+  text: string | undefined,
+): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) {
     throw new CliError(
-      `ttlog: ${path} is not a .ttlog file${
-        result.error ? ` (${result.error.message})` : ""
+      `${command}: ${name} must be a positive integer, got ${
+        JSON.stringify(text)
       }`,
     );
   }
-  let meta: Record<string, unknown> = {};
-  const records: LogRecord[] = [];
-  for (const item of result.items) {
-    if (item.kind === "header") meta = item.meta;
-    else if (item.kind === "events") records.push(...item.records);
+  return n;
+}
+
+/**
+ * Parses `--format` or `--to`: text or ndjson.
+ *
+ * @param command The command, for the message.
+ * @param name The option, for the message.
+ * @param text The value given, or undefined.
+ * @returns The format, or undefined when not given.
+ * @throws {CliError} For any other value.
+ *
+ * @example Parse `--format ndjson`
+ * ```ts
+ * import { parseFormat } from "./view.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseFormat("ttlog view", "--format", "ndjson"), "ndjson");
+ * assert.throws(() => parseFormat("ttlog view", "--format", "xml"), /text or ndjson/);
+ * ```
+ */
+export function parseFormat(
+  command: string,
+  name: string,
+  text: string | undefined,
+): "text" | "ndjson" | undefined {
+  if (text === undefined || text === "text" || text === "ndjson") return text;
+  throw new CliError(
+    `${command}: ${name} must be text or ndjson, got ${JSON.stringify(text)}`,
+  );
+}
+
+/**
+ * `ttlog view FILE...`: prints the selected events.
+ *
+ * @param parsed The command line (files, `--last`, `--format`).
+ * @param filter The filters.
+ * @returns The exit status.
+ * @throws {CliError} For a bad option value or an unreadable file.
+ *
+ * @example View a snapshot as ndjson
+ * ```ts
+ * import { createLogger, memorySink } from "../../mod.ts";
+ * import { parseArgs } from "./args.ts";
+ * import { useIo } from "./output.ts";
+ * import { viewCommand } from "./view.ts";
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * const dir = mkdtempSync(join(tmpdir(), "ttlog-doc-"));
+ * const log = createLogger({ sinks: [memorySink()], snapshot: { dir } });
+ * log.warn("disk almost full", { free: 3 });
+ * const path = await log.snapshot("example");
+ * await log.close();
+ * let out = "";
+ * useIo({ stdout: (text) => (out += text), stderr: () => {} });
+ * const parsed = parseArgs("ttlog view", [path, "--format", "ndjson"], [{ name: "--format", value: true }], "");
+ * assert.equal(viewCommand(parsed, {}), 0);
+ * useIo(undefined);
+ * assert.equal(JSON.parse(out).free, 3);
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
+export function viewCommand(parsed: ParsedArgs, filter: EventFilter): number {
+  const last = parseLast("ttlog view", "--last", optionValue(parsed, "--last"));
+  const format =
+    parseFormat("ttlog view", "--format", optionValue(parsed, "--format")) ??
+      "text";
+  const { records, status } = selectEvents(parsed.files, filter, last);
+  writeRecords(
+    records,
+    lineFormat(format, format === "text" && colorStdout()),
+    stdout,
+  );
+  return status;
+}
+
+/**
+ * `ttlog convert FILE --to F [--out PATH]`: the events as ndjson or text, to
+ * stdout or to a file (written under a temporary name, then renamed).
+ *
+ * @param parsed The command line (one file, `--to`, `--out`).
+ * @param filter The filters.
+ * @returns The exit status.
+ * @throws {CliError} For a missing `--to`, an `--out` that is the input, an
+ * unreadable file or a file that cannot be written.
+ *
+ * @example Convert a snapshot to ndjson
+ * ```ts
+ * import { createLogger, memorySink } from "../../mod.ts";
+ * import { parseArgs } from "./args.ts";
+ * import { convertCommand } from "./view.ts";
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * const dir = mkdtempSync(join(tmpdir(), "ttlog-doc-"));
+ * const log = createLogger({ sinks: [memorySink()], snapshot: { dir } });
+ * log.info("hello", { n: 1 });
+ * const path = await log.snapshot("example");
+ * await log.close();
+ * const out = join(dir, "events.ndjson");
+ * const options = [{ name: "--to", value: true }, { name: "--out", value: true }];
+ * const parsed = parseArgs("ttlog convert", [path, "--to", "ndjson", "--out", out], options, "");
+ * assert.equal(convertCommand(parsed, {}), 0);
+ * assert.equal(JSON.parse(readFileSync(out, "utf8")).msg, "hello");
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
+export function convertCommand(
+  parsed: ParsedArgs,
+  filter: EventFilter,
+): number {
+  const command = "ttlog convert";
+  if (parsed.files.length !== 1) {
+    throw new CliError(
+      `${command}: give exactly one FILE (got ${parsed.files.length}); to join files, use ttlog merge first`,
+    );
   }
-  if (result.error !== undefined) {
-    throw new CliError(`ttlog: ${path}: ${result.error.message}`);
+  const to = parseFormat(command, "--to", optionValue(parsed, "--to"));
+  if (to === undefined) {
+    throw new CliError(`${command}: --to ndjson or --to text is required`);
   }
-  return { meta, records, truncatedAt: result.truncatedAt };
-}
-
-/** Filters for `view`. */
-export interface ViewFilter {
-  /** Lowest level shown. */
-  readonly level?: LevelName;
-  /** Target (and its children) shown. */
-  readonly target?: string;
-  /** Text the message or a field value must contain. */
-  readonly grep?: string;
-  /** Only the last N events. */
-  readonly last?: number;
-}
-
-/** The records of `files`, merged in time order and filtered. */
-export function selectRecords(
-  files: readonly FileEvents[],
-  filter: ViewFilter,
-): LogRecord[] {
-  const all = files.flatMap((file) => file.records);
-  all.sort((a, b) => a.time - b.time);
-  const min = filter.level === undefined
-    ? 0
-    : parseLevel(filter.level, "--level");
-  const selected = all.filter((record) => {
-    if (Level[record.level] < min) return false;
-    if (
-      filter.target !== undefined && record.target !== filter.target &&
-      !record.target.startsWith(filter.target + ".")
-    ) return false;
-    if (filter.grep !== undefined) {
-      const text = record.msg + " " +
-        JSON.stringify(
-          record.fields,
-          (_k, v) => typeof v === "bigint" ? String(v) : v,
-        );
-      if (!text.includes(filter.grep)) return false;
-    }
-    return true;
-  });
-  return filter.last === undefined ? selected : selected.slice(-filter.last);
-}
-
-/** Formats records as text or ndjson lines. */
-export function formatRecords(
-  records: readonly LogRecord[],
-  format: "text" | "ndjson",
-  color: boolean,
-): string {
-  const formatter = format === "ndjson"
-    ? ndjsonFormatter()
-    : textFormatter({ color });
-  let out = "";
-  for (const record of records) out += formatter(record) + "\n";
-  return out;
-}
-
-/** Counts for `stats`. */
-export interface Stats {
-  /** Events in all. */
-  readonly events: number;
-  /** Events per level. */
-  readonly levels: Record<string, number>;
-  /** Events per target. */
-  readonly targets: Record<string, number>;
-  /** The busiest messages (call sites), most first. */
-  readonly sites: { msg: string; count: number }[];
-  /** First and last event time (ISO), if any. */
-  readonly first?: string;
-  /** The last event's time. */
-  readonly last?: string;
-}
-
-/** Counts by level, target and call site. */
-export function statsOf(records: readonly LogRecord[]): Stats {
-  const levels: Record<string, number> = {};
-  const targets: Record<string, number> = {};
-  const sites = new Map<string, number>();
-  for (const record of records) {
-    levels[record.level] = (levels[record.level] ?? 0) + 1;
-    targets[record.target] = (targets[record.target] ?? 0) + 1;
-    sites.set(record.msg, (sites.get(record.msg) ?? 0) + 1);
+  const out = optionValue(parsed, "--out");
+  if (out !== undefined) refuseInputAsOutput(command, out, parsed.files);
+  const { records, status } = selectEvents(parsed.files, filter);
+  const format = lineFormat(to, false);
+  if (out === undefined) {
+    writeRecords(records, format, stdout);
+    return status;
   }
-  let first = Infinity;
-  let last = -Infinity;
-  for (const record of records) {
-    if (record.time < first) first = record.time;
-    if (record.time > last) last = record.time;
+  const file = new AtomicFile(out, command);
+  try {
+    writeRecords(records, format, file);
+    file.commit();
+  } catch (error) {
+    file.abort();
+    if (error instanceof CliError) throw error;
+    throw new CliError(
+      `${command}: cannot write ${out}: ${(error as Error).message}`,
+    );
   }
-  return {
-    events: records.length,
-    levels,
-    targets,
-    sites: [...sites].map(([msg, count]) => ({ msg, count })).sort((a, b) =>
-      b.count - a.count
-    ).slice(0, 10),
-    first: records.length > 0 ? new Date(first).toISOString() : undefined,
-    last: records.length > 0 ? new Date(last).toISOString() : undefined,
-  };
+  return status;
 }
