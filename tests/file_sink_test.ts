@@ -395,7 +395,7 @@ test("fileSink: bad options throw a TtlogConfigError naming the option and value
     [{ path: 7 }, /path must be a non-empty string, got 7/],
     [
       { path: "x", format: "xml" },
-      /format must be "ndjson" or "text", got "xml"/,
+      /format must be "ndjson", "text" or "ttlog", got "xml"/,
     ],
     [{ path: "x", compression: "zstd" }, /compression must be .*got "zstd"/],
     [{ path: "x", rotate: 5 }, /rotate must be an object.*got 5/],

@@ -38,6 +38,7 @@ import {
   type TtlogItem,
   TtlogReader,
 } from "../src/snapshot/chunk_reader.ts";
+import { usedEntries } from "../src/snapshot/used_entries.ts";
 import { canon, events, finish, memoryLogger, mulberry32 } from "./helpers.ts";
 
 const COMPRESSIONS: readonly TtlogCompression[] = ["none", "lz4", "gzip"];
@@ -508,6 +509,58 @@ test("filter sees each record's level, target, time and seq before decoding, in 
     () => new TtlogReader({ filter: 3 as unknown as () => boolean }),
     /filter must be a function/,
   );
+});
+
+test("usedEntries finds the entries records need: a chunk with just those decodes every record", async () => {
+  for (const dictionaryBytes of [undefined, 400]) {
+    const src = await source(80, dictionaryBytes);
+    const byId: (ChunkEntry | undefined)[] = [];
+    for (const entry of src.entries) byId[entry.id] = entry;
+    // Record by record: each alone, with only the entries found for it.
+    let at = 0;
+    let fewer = 0;
+    src.expected.forEach((expected, n) => {
+      const length = alignedLength(
+        src.records[at] | (src.records[at + 1] << 8) |
+          (src.records[at + 2] << 16),
+      );
+      const record = src.records.subarray(at, at + length);
+      at += length;
+      const used = usedEntries(record, byId);
+      if (used.length < src.entries.length) fewer++;
+      const { items, error } = readTtlog(
+        encodeChunk(ChunkKind.events, eventsChunk(0, used, record), "none"),
+        { service: "checkout" },
+      );
+      assert.equal(error, undefined);
+      const item = items[0];
+      assert.ok(item.kind === "events");
+      assert.equal(item.undecodable, 0, `record ${n}: an entry is missing`);
+      assert.deepEqual(comparable(item.records), comparable([expected]));
+      // And each entry found is needed: without it, the record fails.
+      for (const drop of used) {
+        const without = used.filter((entry) => entry !== drop);
+        const bare = readTtlog(
+          encodeChunk(
+            ChunkKind.events,
+            eventsChunk(0, without, record),
+            "none",
+          ),
+        ).items[0];
+        assert.ok(bare.kind === "events");
+        assert.equal(bare.undecodable, 1, `record ${n}: entry ${drop.id}`);
+      }
+    });
+    assert.ok(fewer > 0, "some records need fewer entries than all");
+  }
+  // A record that does not parse gets every entry.
+  const src = await source(4);
+  const byId: (ChunkEntry | undefined)[] = [];
+  for (const entry of src.entries) byId[entry.id] = entry;
+  const broken = src.records.slice(0, 64);
+  new DataView(broken.buffer).setUint32(0, 60 | (1 << 24), true);
+  broken.fill(0x0d, 24); // arrays that never end
+  assert.equal(usedEntries(broken, byId).length, src.entries.length);
 });
 
 test("chunk layout: magic, version, kind, flags, length, payload, xxHash32", () => {

@@ -1,8 +1,10 @@
 /**
  * The drain: one loop that reads committed records from every producer ring,
- * decodes them, applies the emit filter, accounts for every loss, and hands
- * batches to the sinks. The same code runs on the caller's thread (inline
- * host) and, later, in a worker.
+ * applies the emit filter, accounts for every loss, and hands batches to the
+ * sinks: decoded records to ordinary sinks, the records' bytes and the
+ * dictionary entries they need to raw sinks (`writeRaw`), which then never
+ * decode. The same code runs on the caller's thread (inline host) and in the
+ * drain's worker.
  *
  * @module
  */
@@ -30,18 +32,17 @@ import {
   S_LOSS_RECORDS,
   S_LOST,
 } from "../ring/ring.ts";
-import type { Sink } from "../sinks/sink.ts";
+import type { RawBatch, RawEntry, RawLoss, Sink } from "../sinks/sink.ts";
 
 /** Records read from one ring per pass, at most (keeps each pass short). */
 const BATCH_RECORDS = 4096;
 /** Writes in flight per sink before the drain stops reading the rings. */
 const MAX_IN_FLIGHT = 16;
 
-/**
- * Stand-ins, in a batch, for events whose record is framed but could not be
- * decoded: accounting counts each as lost, and none reaches a sink.
- */
-const UNDECODABLE = new WeakSet<LogRecord>();
+/** Bytes before a dictionary's entries: its control words. */
+const DICTIONARY_CONTROL_BYTES = 16;
+/** The dictionary's control word holding the bytes used. */
+const DICTIONARY_BYTES_WORD = 1;
 
 /** Per-sink delivery counters. */
 export interface SinkMetrics {
@@ -65,12 +66,28 @@ export interface ProducerSource {
 class Source {
   readonly ring: RingMemory;
   readonly reader: ValueReader;
+  readonly dictionary: DictionaryMemory;
+  /** The producer's index: its position among the drain's sources. */
+  readonly index: number;
   read = 0;
   expectedSeq = 0;
   droppedSeen = 0;
+  /** Emit levels by target id (targets of records the drain has read). */
+  readonly emitById: (LevelValue | undefined)[] = [];
+  /** Sequence numbers of the events of the pass being read. */
+  readonly seqs: number[] = [];
+  /** For raw sinks: emitted records copied out of the ring this pass. */
+  raw: Uint8Array = new Uint8Array(0);
+  rawBytes = 0;
+  rawCount = 0;
+  /** Dictionary bytes and entries already handed to raw sinks. */
+  entryBytesSent = 0;
+  entriesSent = 0;
 
-  constructor(source: ProducerSource) {
+  constructor(source: ProducerSource, index: number) {
     this.ring = source.ring;
+    this.dictionary = source.dictionary;
+    this.index = index;
     this.reader = new ValueReader(new DictionaryReader(source.dictionary));
     // A drain that takes over a ring (the worker failed) starts where the
     // last one stopped, and counts drops from there.
@@ -86,6 +103,8 @@ class Source {
 
 interface SinkState {
   readonly sink: Sink;
+  /** Whether it takes raw batches (`writeRaw`) instead of records. */
+  readonly raw: boolean;
   readonly metrics: SinkMetrics;
   pending: Set<Promise<void>>;
   lastReport: number;
@@ -158,6 +177,10 @@ export class Drain {
   #emitLevel: (target: string) => LevelValue;
   #report: Reporter;
   #emitCache = new Map<string, LevelValue>();
+  /** Whether any sink takes decoded records; if none does, nothing is decoded. */
+  #decode: boolean;
+  /** Whether any sink takes raw batches. */
+  #raw: boolean;
 
   constructor(options: {
     service: string;
@@ -170,15 +193,18 @@ export class Drain {
     this.#report = options.report;
     this.#sinks = options.sinks.map((sink) => ({
       sink,
+      raw: typeof sink.writeRaw === "function",
       metrics: { written: 0, errors: 0 },
       pending: new Set(),
       lastReport: -Infinity,
     }));
+    this.#decode = this.#sinks.some((state) => !state.raw);
+    this.#raw = this.#sinks.some((state) => state.raw);
   }
 
   /** Registers a producer's ring and dictionary. */
   add(source: ProducerSource): void {
-    this.#sources.push(new Source(source));
+    this.#sources.push(new Source(source, this.#sources.length));
   }
 
   /** Per-sink counters, by position in the sinks list. */
@@ -219,19 +245,20 @@ export class Drain {
     const started = performance.now();
     let read = 0;
     let batch: LogRecord[];
+    const raw: RawBatch[] = [];
     if (this.#sources.length === 1) {
       batch = [];
-      read = this.#readSource(this.#sources[0], batch);
+      read = this.#readSource(this.#sources[0], batch, raw);
     } else {
       const parts: LogRecord[][] = [];
       for (const source of this.#sources) {
         const part: LogRecord[] = [];
-        read += this.#readSource(source, part);
+        read += this.#readSource(source, part, raw);
         if (part.length > 0) parts.push(part);
       }
       batch = parts.length === 1 ? parts[0] : mergeByTime(parts);
     }
-    if (batch.length > 0) this.#deliver(batch);
+    if (batch.length > 0 || raw.length > 0) this.#deliver(batch, raw);
     if (read > 0) {
       const times = this.passTimes;
       times[this.counters.passes % times.length] = performance.now() - started;
@@ -248,7 +275,12 @@ export class Drain {
     return this.#sources.length;
   }
 
-  #readSource(source: Source, batch: LogRecord[]): number {
+  /**
+   * Reads a batch of one ring: decoded records into `batch` (when some sink
+   * takes them), the emitted records' bytes into a raw batch (when some sink
+   * takes those). Returns the number of events read.
+   */
+  #readSource(source: Source, batch: LogRecord[], raw: RawBatch[]): number {
     const { ctl, u8, i32, mask } = source.ring;
     const commit = Atomics.load(ctl, CTL_COMMIT);
     let read = source.read;
@@ -256,9 +288,19 @@ export class Drain {
     if (((tail - read) | 0) > 0) read = tail;
     const first = batch.length;
     const begin = read;
+    const decode = this.#decode;
+    const copy = this.#raw;
+    const seqs = source.seqs;
+    seqs.length = 0;
+    source.rawBytes = 0;
+    source.rawCount = 0;
     let count = 0;
     let corrupt = false;
+    let filtered = 0;
     let undecodable = 0;
+    // A run of emitted records contiguous in the ring, copied in one go.
+    let runStart = -1;
+    let runEnd = -1;
     while (read !== commit && count < BATCH_RECORDS) {
       const index = read & mask;
       const word = i32[index >> 2];
@@ -266,32 +308,52 @@ export class Drain {
       const length = alignedLength(word & 0xffffff);
       if (
         (kind !== KIND_EVENT && kind !== KIND_PAD) || length === 0 ||
-        length > ((commit - read) | 0)
+        length > ((commit - read) | 0) ||
+        (kind === KIND_EVENT && (word & 0xffffff) < 24)
       ) {
         corrupt = true;
         break;
       }
       if (kind === KIND_EVENT) {
-        try {
-          batch.push(
-            decodeEvent(
-              source.reader,
-              u8,
-              index,
-              index + (word & 0xffffff),
-              this.#service,
-            ),
-          );
-        } catch {
-          // Sound framing, bad content: skip this record alone (its length
-          // is known), and account for its event as lost.
-          undecodable++;
-          batch.push(this.#undecodable(u8, index));
-        }
         count++;
+        const head = index >> 2;
+        seqs.push(i32[head + 1] >>> 0);
+        const level = u8[index + 16];
+        const end = index + (word & 0xffffff);
+        const emit = this.#emitLevelById(
+          source,
+          i32[head + 4] >>> 8,
+          index,
+          end,
+        );
+        let emitted = false;
+        if (emit === undefined || level > 5) undecodable++;
+        else if (level < emit) filtered++;
+        else if (!decode) emitted = true;
+        else {
+          try {
+            batch.push(
+              decodeEvent(source.reader, u8, index, end, this.#service),
+            );
+            emitted = true;
+          } catch {
+            // Sound framing, bad content: skip this record alone (its length
+            // is known), and account for its event as lost.
+            undecodable++;
+          }
+        }
+        if (emitted && copy) {
+          if (index !== runEnd) {
+            if (runStart >= 0) this.#copyRaw(source, u8, runStart, runEnd);
+            runStart = index;
+          }
+          runEnd = index + length;
+          source.rawCount++;
+        }
       }
       read = (read + length) | 0;
     }
+    if (runStart >= 0) this.#copyRaw(source, u8, runStart, runEnd);
     // Anything that began before the tail as it is now may have been
     // overwritten while it was read: drop the pass and restart at the tail.
     const tailAfter = Atomics.load(ctl, CTL_TAIL);
@@ -299,7 +361,7 @@ export class Drain {
       batch.length = first;
       source.read = tailAfter;
       Atomics.store(ctl, CTL_READ, tailAfter);
-      return this.#readSource(source, batch);
+      return this.#readSource(source, batch, raw);
     }
     if (undecodable > 0) {
       this.#report(
@@ -315,7 +377,7 @@ export class Drain {
       );
       read = commit;
     }
-    this.#account(source, batch, first);
+    this.#account(source, batch, first, raw, filtered, undecodable);
     source.read = read;
     Atomics.store(ctl, CTL_READ, read);
     // A producer blocked on a full ring waits on READ.
@@ -323,81 +385,153 @@ export class Drain {
     return count;
   }
 
-  /** Counts losses (sequence gaps, drops), filters below emit level, in place. */
-  #account(source: Source, batch: LogRecord[], first: number): void {
-    let lost = 0;
-    let undecodable = 0;
-    let kept = first;
-    for (let i = first; i < batch.length; i++) {
-      const record = batch[i];
-      const gap = source.expectedSeq === -1
-        ? 0
-        : (record.seq - source.expectedSeq) | 0;
-      if (gap > 0) lost += gap;
-      source.expectedSeq = (record.seq + 1) | 0;
-      if (UNDECODABLE.has(record)) undecodable++;
-      else if (this.#emitLevelOf(record.target) <= levelValue(record.level)) {
-        batch[kept++] = record;
-      } else this.counters.filtered++;
+  /**
+   * The emit level of a record's target, cached by target id; an inline
+   * target (id 0) is read from the record. Undefined when the target cannot
+   * be read (the record is undecodable).
+   */
+  #emitLevelById(
+    source: Source,
+    targetId: number,
+    start: number,
+    end: number,
+  ): LevelValue | undefined {
+    if (targetId !== 0) {
+      const cached = source.emitById[targetId];
+      if (cached !== undefined) return cached;
+      const target = source.reader.dictionary.get(targetId);
+      if (typeof target !== "string") return undefined;
+      const level = this.#emitLevelOf(target);
+      source.emitById[targetId] = level;
+      return level;
     }
+    const reader = source.reader;
+    try {
+      reader.reset(source.ring.u8, start + 24, end);
+      return this.#emitLevelOf(reader.string());
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Appends ring bytes `[from, to)` to the source's raw records. */
+  #copyRaw(source: Source, u8: Uint8Array, from: number, to: number): void {
+    const need = source.rawBytes + to - from;
+    if (source.raw.length < need) {
+      const grown = new Uint8Array(Math.max(need, source.raw.length * 2, 4096));
+      grown.set(source.raw.subarray(0, source.rawBytes));
+      source.raw = grown;
+    }
+    source.raw.set(u8.subarray(from, to), source.rawBytes);
+    source.rawBytes = need;
+  }
+
+  /**
+   * Counts losses (sequence gaps, drops) and filtered events of a pass, and
+   * adds the "lost N events" records (and raw losses) they call for.
+   */
+  #account(
+    source: Source,
+    batch: LogRecord[],
+    first: number,
+    raw: RawBatch[],
+    filtered: number,
+    undecodable: number,
+  ): void {
+    let lost = 0;
+    const seqs = source.seqs;
+    let expected = source.expectedSeq;
+    for (let i = 0; i < seqs.length; i++) {
+      const seq = seqs[i];
+      if (expected !== -1) {
+        const gap = (seq - expected) | 0;
+        if (gap > 0) lost += gap;
+      }
+      expected = (seq + 1) | 0;
+    }
+    source.expectedSeq = expected;
+    const emitted = seqs.length - filtered - undecodable;
+    this.counters.emitted += emitted;
+    this.counters.filtered += filtered;
     const stats = source.ring.stats;
-    stats[S_EMITTED] += kept - first;
-    stats[S_FILTERED] += batch.length - kept - undecodable;
+    stats[S_EMITTED] += emitted;
+    stats[S_FILTERED] += filtered;
     stats[S_LOST] += lost + undecodable;
     stats[S_LOSS_RECORDS] += (lost > 0 ? 1 : 0) + (undecodable > 0 ? 1 : 0);
-    batch.length = kept;
     const dropped = Atomics.load(source.ring.ctl, CTL_DROPPED);
     const newlyDropped = (dropped - source.droppedSeen) | 0;
     source.droppedSeen = dropped;
     stats[S_DROPS_REPORTED] = dropped;
     this.counters.droppedSeen += newlyDropped;
+    const losses: RawLoss[] = [];
     if (lost > 0) {
       this.counters.lost += lost;
-      batch.splice(
-        first,
-        0,
-        this.#lossRecord(lost, "overwritten before the drain read them"),
-      );
+      losses.push({ lost, reason: "overwritten before the drain read them" });
     }
     if (undecodable > 0) {
       this.counters.lost += undecodable;
-      batch.splice(
-        first,
-        0,
-        this.#lossRecord(undecodable, "their records could not be decoded"),
-      );
+      losses.push({
+        lost: undecodable,
+        reason: "their records could not be decoded",
+      });
     }
     if (newlyDropped > 0) {
       stats[S_LOSS_RECORDS]++;
-      batch.push(this.#lossRecord(newlyDropped, "dropped: the ring was full"));
+      losses.push({ lost: newlyDropped, reason: "dropped: the ring was full" });
+    }
+    this.counters.lossRecords += losses.length;
+    if (losses.length > 0 && this.#decode) {
+      // Overwritten and undecodable events came before this batch's records;
+      // drops are reported after them.
+      const time = Date.now();
+      const records = losses.map((loss) => this.#lossRecord(loss, time));
+      if (newlyDropped > 0) batch.push(records.pop()!);
+      batch.splice(first, 0, ...records.reverse());
+    }
+    if (this.#raw && (source.rawCount > 0 || losses.length > 0)) {
+      raw.push({
+        service: this.#service,
+        producer: source.index,
+        records: source.raw.slice(0, source.rawBytes),
+        count: source.rawCount,
+        entries: this.#newEntries(source),
+        losses,
+      });
     }
   }
 
-  /** A stand-in for the event of an undecodable record, carrying its sequence number. */
-  #undecodable(u8: Uint8Array, index: number): LogRecord {
-    const seq = (u8[index + 4] | (u8[index + 5] << 8) | (u8[index + 6] << 16) |
-      (u8[index + 7] << 24)) >>> 0;
-    const record: LogRecord = {
-      time: Date.now(),
-      level: "warn",
-      target: "ttlog",
-      msg: "",
-      fields: {},
-      service: this.#service,
-      seq,
-    };
-    UNDECODABLE.add(record);
-    return record;
+  /** The dictionary entries of a source added since its last raw batch. */
+  #newEntries(source: Source): RawEntry[] {
+    const buffer = source.dictionary.buffer;
+    const used = Atomics.load(
+      new Int32Array(buffer, 0, DICTIONARY_CONTROL_BYTES >> 2),
+      DICTIONARY_BYTES_WORD,
+    );
+    const entries: RawEntry[] = [];
+    if (used === source.entryBytesSent) return entries;
+    const u8 = new Uint8Array(buffer, DICTIONARY_CONTROL_BYTES);
+    let p = source.entryBytesSent;
+    while (p + 4 <= used) {
+      const bytes = u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16);
+      if (p + 4 + bytes > used) break;
+      entries.push({
+        id: ++source.entriesSent,
+        kind: u8[p + 3],
+        payload: u8.slice(p + 4, p + 4 + bytes),
+      });
+      p += 4 + ((bytes + 3) & ~3);
+    }
+    source.entryBytesSent = p;
+    return entries;
   }
 
-  #lossRecord(count: number, reason: string): LogRecord {
-    this.counters.lossRecords++;
+  #lossRecord(loss: RawLoss, time: number): LogRecord {
     return {
-      time: Date.now(),
+      time,
       level: "warn",
       target: "ttlog",
-      msg: `lost ${count} events`,
-      fields: { lost: count, reason },
+      msg: `lost ${loss.lost} events`,
+      fields: { lost: loss.lost, reason: loss.reason },
       service: this.#service,
       seq: -1,
     };
@@ -412,15 +546,27 @@ export class Drain {
     return level;
   }
 
-  #deliver(batch: LogRecord[]): void {
-    let events = 0;
-    for (const record of batch) if (record.seq !== -1) events++;
-    this.counters.emitted += events;
-    for (const state of this.#sinks) this.#write(state, batch, 1);
+  #deliver(batch: LogRecord[], raw: RawBatch[]): void {
+    let rawSize = 0;
+    for (const part of raw) rawSize += part.count + part.losses.length;
+    for (const state of this.#sinks) {
+      if (state.raw) {
+        if (raw.length > 0) this.#write(state, raw, rawSize, 1);
+      } else if (batch.length > 0) this.#write(state, batch, batch.length, 1);
+    }
   }
 
-  /** Writes a batch to one sink; a failure is retried if the sink asks for it. */
-  #write(state: SinkState, batch: LogRecord[], attempt: number): void {
+  /**
+   * Writes a batch (records, or raw batches for a raw sink) to one sink; a
+   * failure is retried if the sink asks for it. `size` is what the batch
+   * counts for in the sink's `written`.
+   */
+  #write(
+    state: SinkState,
+    batch: LogRecord[] | RawBatch[],
+    size: number,
+    attempt: number,
+  ): void {
     const failed = (error: unknown) => {
       this.#sinkFailed(state, error);
       const retry = state.sink.retry;
@@ -429,19 +575,21 @@ export class Drain {
       const again = new Promise<void>((resolve) => {
         setTimeout(() => {
           state.pending.delete(again);
-          this.#write(state, batch, attempt + 1);
+          this.#write(state, batch, size, attempt + 1);
           resolve();
         }, delay);
       });
       state.pending.add(again);
     };
     try {
-      const result = state.sink.write(batch);
+      const result = state.raw
+        ? state.sink.writeRaw!(batch as RawBatch[])
+        : state.sink.write(batch as LogRecord[]);
       if (result instanceof Promise) {
         const tracked: Promise<void> = result.then(
           () => {
             state.pending.delete(tracked);
-            state.metrics.written += batch.length;
+            state.metrics.written += size;
           },
           (error) => {
             state.pending.delete(tracked);
@@ -450,7 +598,7 @@ export class Drain {
         );
         state.pending.add(tracked);
       } else {
-        state.metrics.written += batch.length;
+        state.metrics.written += size;
       }
     } catch (error) {
       failed(error);
@@ -534,17 +682,4 @@ export class Drain {
       }
     }));
   }
-}
-
-const LEVEL_VALUES: Record<string, LevelValue> = {
-  trace: 0,
-  debug: 1,
-  info: 2,
-  warn: 3,
-  error: 4,
-  fatal: 5,
-};
-
-function levelValue(name: string): LevelValue {
-  return LEVEL_VALUES[name] ?? 6;
 }

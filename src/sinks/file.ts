@@ -1,6 +1,6 @@
 /**
- * A sink that appends formatted lines to a file, optionally compressed and
- * rotated.
+ * A sink that appends formatted lines to a file, or `.ttlog` chunks of the
+ * records as they are, optionally compressed and rotated.
  *
  * Every write is synchronous (`fs.writeSync`): the drain may run in a worker
  * that the main thread waits for synchronously while the process exits, and
@@ -19,9 +19,21 @@ import { initLz4Sync } from "../codec/lz4.ts";
 import { ndjsonFormatter } from "../format/ndjson.ts";
 import { textFormatter } from "../format/text.ts";
 import { TtlogConfigError } from "../level.ts";
+import { TtlogFormatError } from "../record/decode.ts";
 import type { LogRecord } from "../record/values.ts";
-import { builtin, nodeFs, nodeZlib } from "../runtime/builtin.ts";
-import type { Formatter, Sink, SinkSpec } from "./sink.ts";
+import { builtin, nodeFs, nodeZlib, tryBuiltin } from "../runtime/builtin.ts";
+import { runtime } from "../runtime/mod.ts";
+import { TtlogReader } from "../snapshot/chunk_reader.ts";
+import {
+  encodeChunk,
+  endChunk,
+  eventsChunk,
+  headerChunk,
+  lossChunk,
+} from "../snapshot/chunk_writer.ts";
+import { type ChunkEntry, ChunkKind } from "../snapshot/format.ts";
+import { usedEntries } from "../snapshot/used_entries.ts";
+import type { Formatter, RawBatch, Sink, SinkSpec } from "./sink.ts";
 
 /** When and how {@link fileSink} rotates its file. */
 export interface FileRotateOptions {
@@ -44,14 +56,28 @@ export interface FileRotateOptions {
 export interface FileSinkOptions {
   /** The file to append to. Its directory must exist. */
   readonly path: string;
-  /** `"ndjson"` (default) or `"text"` (never coloured). */
-  readonly format?: "text" | "ndjson";
+  /**
+   * `"ndjson"` (default), `"text"` (never coloured), or `"ttlog"`: the
+   * binary `.ttlog` format (docs/FORMAT.md) that `ttlog view` and the other
+   * CLI commands read. A `.ttlog` file starts with a header chunk (service,
+   * host, pid, runtime, start time), then self-contained events chunks
+   * (each carries the dictionary entries its records use) and loss chunks,
+   * and ends with an end chunk when the sink closes or rotates it. The drain
+   * hands this sink the records' bytes as they sit in the ring: nothing is
+   * decoded or formatted. An existing file is appended to after a check
+   * that it is a `.ttlog` file of the same compression (it is read once,
+   * and a chunk cut short by a crash is cut off).
+   */
+  readonly format?: "text" | "ndjson" | "ttlog";
   /**
    * `"none"` (default), `"gzip"` (one gzip member per chunk) or `"lz4"` (one
    * LZ4 frame per chunk): the whole file always reads with `gzip -dc` or
    * `lz4 -dc`. Compressed lines are buffered up to 64 KiB (or
    * `rotate.bytes`), and written when that fills, when a write comes a second
    * or more after the oldest buffered line, and on `flush()` and `close()`.
+   * In the `"ttlog"` format every write is a chunk when uncompressed; when
+   * compressed, records are buffered up to 1 MiB per chunk (or
+   * `rotate.bytes`) on the same terms.
    */
   readonly compression?: "none" | "gzip" | "lz4";
   /** Rotation by size and/or age; none by default. */
@@ -64,6 +90,10 @@ export interface FileSinkOptions {
 
 /** Uncompressed text gathered before one compressed chunk is written. */
 const COMPRESS_CHUNK = 64 * 1024;
+/** Record bytes gathered before one compressed `.ttlog` events chunk is written. */
+const TTLOG_CHUNK = 1024 * 1024;
+/** Room kept for the end chunk when rotating `.ttlog` files by size. */
+const END_CHUNK_RESERVE = 128;
 /** Buffered compressed lines older than this go out at the next write. */
 const COMPRESS_DELAY_MS = 1000;
 const NEWLINE = 0x0a;
@@ -81,7 +111,7 @@ const ROTATE_KEYS = ["bytes", "interval", "keep"];
 /** The options after validation, with defaults filled in: plain data. */
 interface Settings {
   path: string;
-  format: "text" | "ndjson";
+  format: "text" | "ndjson" | "ttlog";
   compression: "none" | "gzip" | "lz4";
   rotate?: { bytes?: number; interval?: number; keep: number };
   mode: number;
@@ -97,8 +127,9 @@ interface Settings {
  * while another copy rotated the file writes to the current one).
  * Writes, rotation and compression are synchronous. Rotation renames `path`
  * to `path.1`, `path.1` to `path.2` and so on, deletes what would become
- * `path.<keep+1>`, and opens a fresh `path`; a line is never split across
- * two files. The sink has a `spec`, so a drain running in a worker can
+ * `path.<keep+1>`, and opens a fresh `path`; a line (or a `.ttlog` chunk) is
+ * never split across two files, and each `.ttlog` file is complete in
+ * itself. The sink has a `spec`, so a drain running in a worker can
  * rebuild it there. Errors of the file system while writing (a full disk,
  * a permission taken away) are thrown from `write()`, and the drain counts
  * and reports them.
@@ -130,6 +161,31 @@ interface Settings {
  * assert.equal(JSON.parse(lines[0]).id, 7);
  * rmSync(dir, { recursive: true });
  * ```
+ *
+ * @example Log to a .ttlog file and read it back
+ * ```ts
+ * import { createLogger, fileSink } from "@ttlog/ttlog";
+ * import { readTtlog } from "../snapshot/chunk_reader.ts";
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * const dir = mkdtempSync(join(tmpdir(), "ttlog-"));
+ * const path = join(dir, "app.ttlog");
+ * const log = createLogger({
+ *   service: "checkout",
+ *   sinks: [fileSink({ path, format: "ttlog", compression: "lz4" })],
+ * });
+ * log.info("order placed", { id: 7 });
+ * await log.close();
+ * const { items } = readTtlog(new Uint8Array(readFileSync(path)));
+ * assert.deepEqual(items.map((item) => item.kind), ["header", "events", "end"]);
+ * const events = items[1].kind === "events" ? items[1].records : [];
+ * assert.equal(events[0].msg, "order placed");
+ * assert.deepEqual(events[0].fields, { id: 7 });
+ * rmSync(dir, { recursive: true });
+ * ```
  */
 export function fileSink(options: FileSinkOptions): Sink {
   const settings = validate(options);
@@ -146,6 +202,9 @@ export function fileSink(options: FileSinkOptions): Sink {
     options: { ...settings, path: pathModule.resolve(settings.path) },
   };
   const writer = new FileWriter(fs, pathModule, settings);
+  if (settings.format === "ttlog") {
+    return ttlogSink(writer, settings, spec);
+  }
   const formatter: Formatter = settings.format === "text"
     ? textFormatter({ color: false })
     : ndjsonFormatter();
@@ -184,6 +243,8 @@ class FileWriter {
   #fd = -1;
   /** Bytes in the current file. */
   #size = 0;
+  /** Files opened so far (the current file's number, from 1). */
+  #generation = 0;
   /** When the sink opened the current file (Date.now()). */
   #openedAt = 0;
   #closed = false;
@@ -282,6 +343,36 @@ class FileWriter {
     if (!this.#closed) this.#emitPending();
   }
 
+  /** Bytes in the current file. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Which file is open: changes whenever a file is (re)opened. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Whether the current file is old enough to rotate by interval. */
+  rotateDue(): boolean {
+    return this.#rotateDue();
+  }
+
+  /** Starts the rotation clock again (an empty file is not rotated). */
+  restartInterval(): void {
+    this.#openedAt = Date.now();
+  }
+
+  /** Appends bytes to the current file. */
+  append(bytes: Uint8Array): void {
+    this.#append(bytes);
+  }
+
+  /** Rotates now: path -> path.1 ..., then a fresh path. */
+  rotate(): void {
+    this.#rotate();
+  }
+
   close(): void {
     if (this.#closed) return;
     try {
@@ -329,14 +420,24 @@ class FileWriter {
 
   #open(): void {
     const fs = this.#fs;
-    const fd = fs.openSync(this.#settings.path, "a", this.#settings.mode);
+    const ttlog = this.#settings.format === "ttlog";
+    // .ttlog files are read once when opened (see repairTtlog).
+    const fd = fs.openSync(
+      this.#settings.path,
+      ttlog ? "a+" : "a",
+      this.#settings.mode,
+    );
     try {
       this.#size = fs.fstatSync(fd).size;
+      if (ttlog && this.#size > 0) {
+        this.#size = repairTtlog(fs, fd, this.#size, this.#settings);
+      }
     } catch (error) {
       fs.closeSync(fd);
       throw error;
     }
     this.#fd = fd;
+    this.#generation++;
     this.#openedAt = Date.now();
   }
 
@@ -410,6 +511,295 @@ class FileWriter {
   }
 }
 
+/** The first bytes of each form of .ttlog file (docs/FORMAT.md, "Compression"). */
+function ttlogForm(head: Uint8Array): "none" | "lz4" | "gzip" | undefined {
+  const word =
+    (head[0] | (head[1] << 8) | (head[2] << 16) | (head[3] << 24)) >>>
+    0;
+  if (head[0] === 0x54 && head[1] === 0x54 && head[2] === 0x4c) return "none";
+  if (word === 0x184d2204 || (word & 0xfffffff0) >>> 0 === 0x184d2a50) {
+    return "lz4";
+  }
+  if (head[0] === 0x1f && head[1] === 0x8b) return "gzip";
+  return undefined;
+}
+
+/**
+ * Checks that an existing file is a .ttlog file this sink can append to
+ * (the same compression, whole chunks), reading it once with bounded memory
+ * and decoding no record; cuts off a last chunk that a crash left unfinished.
+ * Returns the file's size after that.
+ */
+function repairTtlog(
+  fs: typeof Fs,
+  fd: number,
+  size: number,
+  settings: Settings,
+): number {
+  const piece = new Uint8Array(Math.min(size, 1 << 20));
+  const reader = new TtlogReader({ filter: () => false });
+  let position = 0;
+  try {
+    while (position < size) {
+      const n = fs.readSync(
+        fd,
+        piece,
+        0,
+        Math.min(piece.length, size - position),
+        position,
+      );
+      if (n <= 0) break;
+      if (position === 0) {
+        const form = ttlogForm(piece.subarray(0, n));
+        if (form !== settings.compression) {
+          throw new TtlogFormatError(
+            form === undefined
+              ? "it is not a .ttlog file"
+              : `it holds ${form} chunks and this sink writes ${settings.compression}`,
+          );
+        }
+      }
+      reader.push(piece.subarray(0, n));
+      position += n;
+    }
+  } catch (error) {
+    if (!(error instanceof TtlogFormatError)) throw error;
+    throw new Error(
+      `${error.message}; a .ttlog file sink appends only to a .ttlog file of its own compression: move the file away or choose another path`,
+    );
+  }
+  if (reader.pending === 0) return size;
+  // A chunk cut short (the writer was killed): readers would stop there,
+  // so nothing appended after it could be read. Cut it off.
+  fs.ftruncateSync(fd, reader.offset);
+  return reader.offset;
+}
+
+/** Records waiting to become one events chunk. */
+interface PendingRecords {
+  pieces: Uint8Array[];
+  bytes: number;
+  count: number;
+}
+
+/**
+ * The `.ttlog` form of the file sink: it takes raw batches from the drain
+ * (`writeRaw`) and writes them as chunks, each events chunk carrying the
+ * dictionary entries its records use.
+ */
+function ttlogSink(file: FileWriter, settings: Settings, spec: SinkSpec): Sink {
+  const compression = settings.compression;
+  const chunkBytes = Math.min(
+    TTLOG_CHUNK,
+    settings.rotate?.bytes ?? TTLOG_CHUNK,
+  );
+  const limit = settings.rotate?.bytes;
+  /** Every dictionary entry of each producer, by id. */
+  const dictionaries = new Map<number, (ChunkEntry | undefined)[]>();
+  const pending = new Map<number, PendingRecords>();
+  let pendingSince = 0;
+  let service = "";
+  /** The file our header chunk went into, and what followed it. */
+  let headerIn = -1;
+  let chunks = 0;
+  let events = 0;
+  let closed = false;
+
+  const endChunkBytes = () =>
+    encodeChunk(ChunkKind.end, endChunk(chunks, events), compression);
+
+  /** Appends one chunk, after the header (new file) or a rotation (full file). */
+  const appendChunk = (chunk: Uint8Array, count: number) => {
+    let header: Uint8Array | undefined;
+    if (headerIn !== file.generation) {
+      header = headerBytes(service, compression);
+    }
+    const size = chunk.length + (header?.length ?? 0) + END_CHUNK_RESERVE;
+    if (limit !== undefined && file.size > 0 && file.size + size > limit) {
+      rotate();
+      header = headerBytes(service, compression);
+    }
+    if (header !== undefined) {
+      file.append(header);
+      headerIn = file.generation;
+      chunks = 0;
+      events = 0;
+    }
+    file.append(chunk);
+    chunks++;
+    events += count;
+  };
+
+  const rotate = () => {
+    if (headerIn === file.generation) file.append(endChunkBytes());
+    file.rotate();
+  };
+
+  const emit = (producer: number) => {
+    const records = pending.get(producer);
+    if (records === undefined || records.count === 0) return;
+    pending.delete(producer);
+    const bytes = records.pieces.length === 1
+      ? records.pieces[0]
+      : concat(records.pieces, records.bytes);
+    const entries = usedEntries(bytes, dictionaries.get(producer) ?? []);
+    appendChunk(
+      encodeChunk(
+        ChunkKind.events,
+        eventsChunk(producer, entries, bytes),
+        compression,
+      ),
+      records.count,
+    );
+  };
+
+  /** Buffers records, cut into chunks of about `chunkBytes` at record ends. */
+  const add = (producer: number, data: Uint8Array, now: number) => {
+    let records = pending.get(producer);
+    if (records === undefined) {
+      if (pending.size === 0) pendingSince = now;
+      records = { pieces: [], bytes: 0, count: 0 };
+      pending.set(producer, records);
+    }
+    let from = 0;
+    let count = 0;
+    for (let at = 0; at < data.length;) {
+      const length = ((data[at] | (data[at + 1] << 8) | (data[at + 2] << 16)) +
+        3) & ~3;
+      // Never so from the drain; eventsChunk rejects the rest as it is.
+      if (length < 24) break;
+      if (
+        records.bytes + at - from + length > chunkBytes &&
+        records.bytes + at - from > 0
+      ) {
+        if (at > from) {
+          records.pieces.push(data.subarray(from, at));
+          records.bytes += at - from;
+          records.count += count;
+        }
+        emit(producer);
+        records = { pieces: [], bytes: 0, count: 0 };
+        pending.set(producer, records);
+        from = at;
+        count = 0;
+      }
+      at += length;
+      count++;
+    }
+    if (data.length > from) {
+      // A cut record would count as one (eventsChunk then refuses it).
+      if (count === 0) count = 1;
+      records.pieces.push(data.subarray(from));
+      records.bytes += data.length - from;
+      records.count += count;
+    }
+  };
+
+  const emitAll = () => {
+    for (const producer of [...pending.keys()]) emit(producer);
+  };
+
+  return {
+    name: `file:${settings.path}`,
+    spec,
+    write(): void {
+      throw new Error(
+        `fileSink "${settings.path}": the "ttlog" format takes records as ttlog's drain hands them over (writeRaw), not decoded records`,
+      );
+    },
+    writeRaw(batches: readonly RawBatch[]): void {
+      file.prepare();
+      // Entries first: a write that fails below must not cost later chunks
+      // the entries these batches brought.
+      for (const batch of batches) {
+        service = batch.service;
+        let dictionary = dictionaries.get(batch.producer);
+        if (dictionary === undefined) {
+          dictionary = [undefined];
+          dictionaries.set(batch.producer, dictionary);
+        }
+        for (const entry of batch.entries) dictionary[entry.id] = entry;
+      }
+      if (file.rotateDue()) {
+        // What is buffered belongs to the file it was logged in.
+        emitAll();
+        if (file.size > 0) rotate();
+        else file.restartInterval();
+      }
+      const now = Date.now();
+      for (const batch of batches) {
+        if (batch.losses.length > 0) {
+          // Keep the order: records before the losses, then the losses.
+          emit(batch.producer);
+          for (const loss of batch.losses) {
+            appendChunk(
+              encodeChunk(
+                ChunkKind.loss,
+                lossChunk(batch.producer, loss.lost, loss.reason),
+                compression,
+              ),
+              0,
+            );
+          }
+        }
+        if (batch.count > 0) add(batch.producer, batch.records, now);
+      }
+      if (compression === "none" || now - pendingSince >= COMPRESS_DELAY_MS) {
+        emitAll();
+      }
+    },
+    flush(): void {
+      if (!closed) emitAll();
+    },
+    close(): void {
+      if (closed) return;
+      try {
+        emitAll();
+        if (headerIn === file.generation) file.append(endChunkBytes());
+      } finally {
+        closed = true;
+        file.close();
+      }
+    },
+  };
+}
+
+/** The header chunk of a new .ttlog file. */
+function headerBytes(
+  service: string,
+  compression: "none" | "gzip" | "lz4",
+): Uint8Array {
+  const proc = tryBuiltin<{ pid?: number }>("node:process");
+  const os = tryBuiltin<{ hostname?: () => string }>("node:os");
+  let hostname = "";
+  try {
+    hostname = os?.hostname?.() ?? "";
+  } catch { /* no host name */ }
+  return encodeChunk(
+    ChunkKind.header,
+    headerChunk({
+      service,
+      host: hostname,
+      pid: proc?.pid ?? 0,
+      runtime: runtime.name,
+      runtimeVersion: runtime.version,
+      time: Date.now(),
+      writer: "fileSink",
+    }),
+    compression,
+  );
+}
+
+function concat(pieces: readonly Uint8Array[], bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  let at = 0;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return out;
+}
+
 function renameIfExists(fs: typeof Fs, from: string, to: string): void {
   try {
     fs.renameSync(from, to);
@@ -475,14 +865,9 @@ function validate(options: FileSinkOptions): Settings {
     );
   }
   const format = options.format ?? "ndjson";
-  if ((format as string) === "ttlog") {
+  if (format !== "ndjson" && format !== "text" && format !== "ttlog") {
     throw new TtlogConfigError(
-      `fileSink: format "ttlog" (the binary .ttlog chunk format) is not available yet: it comes with snapshots and the ttlog CLI; use "ndjson" or "text"`,
-    );
-  }
-  if (format !== "ndjson" && format !== "text") {
-    throw new TtlogConfigError(
-      `fileSink: format must be "ndjson" or "text", got ${
+      `fileSink: format must be "ndjson", "text" or "ttlog", got ${
         describeValue(format)
       }`,
     );

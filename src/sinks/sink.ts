@@ -1,5 +1,6 @@
 /**
- * The sink interface: where decoded records go.
+ * The sink interface: where decoded records go, or, for sinks that store
+ * records as they are (`writeRaw`), the records' bytes.
  *
  * @module
  */
@@ -32,6 +33,15 @@ export interface Sink {
   readonly name: string;
   /** Takes a batch of records, oldest first. */
   write(records: readonly LogRecord[]): void | Promise<void>;
+  /**
+   * Set by a sink that stores records undecoded (such as
+   * `fileSink({ format: "ttlog" })`): the drain then calls this instead of
+   * `write`, with each producer's emitted records exactly as they sit in its
+   * ring and the dictionary entries they need, and decodes nothing for it.
+   * The same events reach it as reach `write` of the other sinks: those at
+   * or above their target's emit level, plus their losses.
+   */
+  writeRaw?(batches: readonly RawBatch[]): void | Promise<void>;
   /** Pushes anything buffered to its destination. */
   flush?(): void | Promise<void>;
   /** Flushes and releases the destination; called once. */
@@ -62,6 +72,48 @@ export interface SinkSpec {
   readonly factory: string;
   /** The factory's options. */
   readonly options: unknown;
+}
+
+/** A dictionary entry, as a producer's dictionary stores it. */
+export interface RawEntry {
+  /** Its id (1 and up, in the order the producer added entries). */
+  readonly id: number;
+  /** 1 string (key or target), 2 call site (docs/FORMAT.md, "Dictionary"). */
+  readonly kind: number;
+  /** Its payload, exactly as stored. */
+  readonly payload: Uint8Array;
+}
+
+/** Events a producer lost: a "lost N events" record, undecoded. */
+export interface RawLoss {
+  /** How many events. */
+  readonly lost: number;
+  /** Why: overwritten before the drain read them, undecodable, or dropped. */
+  readonly reason: string;
+}
+
+/**
+ * What a raw sink gets of one producer in one pass of the drain. The
+ * batches of one producer arrive in order, each carrying the dictionary
+ * entries the producer added since its previous batch: a sink that keeps
+ * every entry it was given can decode every record.
+ */
+export interface RawBatch {
+  /** The logger's service name. */
+  readonly service: string;
+  /** The producer: 0 for the logger's own ring, then rings from `port()`. */
+  readonly producer: number;
+  /**
+   * Whole event records, exactly as in the ring (docs/FORMAT.md, "Record"),
+   * oldest first, without pads: those at or above their target's emit level.
+   */
+  readonly records: Uint8Array;
+  /** How many records. */
+  readonly count: number;
+  /** Dictionary entries added since this producer's previous batch. */
+  readonly entries: readonly RawEntry[];
+  /** Events lost around these records ("lost N events"), to write before them. */
+  readonly losses: readonly RawLoss[];
 }
 
 /** Turns one record into one line of text, without the line end. */
