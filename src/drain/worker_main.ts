@@ -9,7 +9,7 @@
 import { levelFor, parseDirectives } from "../directives.ts";
 import type { LevelValue } from "../level.ts";
 import { viewRing } from "../ring/ring.ts";
-import { CTL_WAITING } from "../ring/ring.ts";
+import { CTL_WAITING, WAITING_ASLEEP, WAITING_LINGER } from "../ring/ring.ts";
 import { nodeWorkerThreads } from "../runtime/builtin.ts";
 import { runtime } from "../runtime/mod.ts";
 import type { Sink, SinkSpec } from "../sinks/sink.ts";
@@ -118,9 +118,20 @@ function macrotask(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
+/**
+ * After the rings run dry the worker lingers: it polls every LINGER_MS
+ * (producers do not ring it unless a ring fills past a quarter), for
+ * LINGER_POLLS polls without an event, then sleeps until rung. A steady
+ * trickle of events (a server's) then costs producers no wake-up syscalls;
+ * a burst still wakes it at once.
+ */
+const LINGER_MS = 2;
+const LINGER_POLLS = 25;
+
 async function loop(): Promise<void> {
   const d = drain!;
   let busy = 0;
+  let idle = 0;
   while (!closing) {
     setWaiting(0);
     const request = Atomics.load(words, C_FLUSH_REQ);
@@ -153,14 +164,23 @@ async function loop(): Promise<void> {
       continue;
     }
     busy = 0;
+    if (passes > 0) idle = 0;
     // Announce sleep, then look once more: a producer that committed before
-    // seeing WAITING=1 is caught here; one that commits after rings the bell.
+    // seeing WAITING is caught here; one that commits after rings the bell
+    // (when lingering, only if the ring is filling up).
     const bell = Atomics.load(words, C_BELL);
-    setWaiting(1);
+    const linger = idle < LINGER_POLLS;
+    setWaiting(linger ? WAITING_LINGER : WAITING_ASLEEP);
     if (d.hasPending() || Atomics.load(words, C_FLUSH_REQ) !== request) {
       continue;
     }
-    const wait = Atomics.waitAsync(words, C_BELL, bell, 1000);
+    if (linger) idle++;
+    const wait = Atomics.waitAsync(
+      words,
+      C_BELL,
+      bell,
+      linger ? LINGER_MS : 1000,
+    );
     if (wait.async) await wait.value;
   }
 }

@@ -18,8 +18,10 @@ import {
   HEADER_BYTES,
   KIND_EVENT,
   KIND_PAD,
+  lingerBytes,
   OVERFLOW_CODES,
   type RingMemory,
+  WAITING_LINGER,
 } from "../ring/ring.ts";
 import type { DictionaryWriter } from "./dictionary.ts";
 import {
@@ -116,6 +118,8 @@ export class Recorder {
   readonly i32: Int32Array;
   /** Ring data capacity. */
   readonly capacity: number;
+  /** Unread bytes past which a commit wakes a lingering drain. */
+  readonly lingerBytes: number;
   /** `capacity - 1`. */
   readonly mask: number;
   /** Largest record in bytes. */
@@ -182,6 +186,7 @@ export class Recorder {
     this.u8 = memory.u8;
     this.i32 = memory.i32;
     this.capacity = memory.capacity;
+    this.lingerBytes = lingerBytes(memory.capacity);
     this.mask = memory.mask;
     this.maxRecord = options.maxRecord;
     this.policy = options.policy;
@@ -284,7 +289,15 @@ export class Recorder {
     this.recorded++;
     this.recordedBytes += length;
     Atomics.store(this.ctl, CTL_COMMIT, w);
-    if (Atomics.load(this.ctl, CTL_WAITING) !== 0) this.wake();
+    const waiting = Atomics.load(this.ctl, CTL_WAITING);
+    if (waiting !== 0) {
+      // Asleep: ring. Lingering (it polls on a timer): ring only when the
+      // unread bytes pass a quarter of the ring.
+      if (
+        waiting !== WAITING_LINGER ||
+        ((w - Atomics.load(this.ctl, CTL_READ)) | 0) > this.lingerBytes
+      ) this.wake();
+    }
   }
 
   #checkClock(): void {

@@ -39,8 +39,26 @@ export const CTL_COMMIT = 0;
 export const CTL_TAIL = 1;
 /** Control word: position up to which the drain has consumed (drain). */
 export const CTL_READ = 2;
-/** Control word: 1 while the drain may be asleep and must be woken (drain). */
+/**
+ * Control word (drain): 0 while the drain is awake; {@link WAITING_ASLEEP}
+ * while it may be asleep and every commit must wake it;
+ * {@link WAITING_LINGER} while it polls on a short timer and only a ring
+ * filling up ({@link lingerBytes}) must wake it.
+ */
 export const CTL_WAITING = 3;
+/** CTL_WAITING: the drain may be asleep; wake it on every commit. */
+export const WAITING_ASLEEP = 1;
+/** CTL_WAITING: the drain polls every few ms; wake it only when the ring fills. */
+export const WAITING_LINGER = 2;
+
+/**
+ * Unread bytes past which a producer wakes a lingering drain: a quarter of
+ * the ring, so a burst cannot overwrite what the drain has not read before
+ * its next poll.
+ */
+export function lingerBytes(capacity: number): number {
+  return capacity >> 2;
+}
 /** Control word: the data area's capacity in bytes. */
 export const CTL_CAPACITY = 4;
 /** Control word: the largest record in bytes. */
