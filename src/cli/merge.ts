@@ -245,11 +245,7 @@ export function mergeCommand(parsed: ParsedArgs): number {
     let events = 0;
     let service = firstService ?? "";
     const write = (kind: ChunkKind, payload: Uint8Array, flags = 0) => {
-      file.write(
-        flags === 0
-          ? encodeChunk(kind, payload, compression)
-          : encodeWithFlags(kind, payload, compression, flags),
-      );
+      file.write(encodeChunk(kind, payload, compression, flags));
       chunks++;
     };
     write(
@@ -298,17 +294,6 @@ export function mergeCommand(parsed: ParsedArgs): number {
   }
   return 0;
 }
-
-/**
- * `encodeChunk` with the chunk's flags given (its fourth parameter, which
- * frames a payload whose layout needs flags, such as columns).
- */
-const encodeWithFlags = encodeChunk as (
-  kind: ChunkKind,
-  payload: Uint8Array,
-  compression: TtlogCompression,
-  flags: number,
-) => Uint8Array;
 
 /**
  * The output order: events chunks by their first event's time (at equal

@@ -17,10 +17,10 @@
  * Filters apply to these records as to any event.
  *
  * Speed: a filter on level, target or absolute time is handed to the chunk
- * reader as a header `filter` (where the reader takes one), so the records it
- * turns away are never decoded; this is done only when the filter also hides
- * loss records (`--level error`, `--target db`), because a loss record's time
- * comes from the events after it, which must all be read.
+ * reader as its header `filter`, so the records it turns away are never
+ * decoded; this is done only when the filter also hides loss records
+ * (`--level error`, `--target db`), because a loss record's time comes from
+ * the events after it, which must all be read.
  *
  * @module
  */
@@ -29,7 +29,6 @@ import type { LogRecord } from "../record/values.ts";
 import { TtlogFormatError } from "../record/decode.ts";
 import { nodeFs } from "../runtime/builtin.ts";
 import { type TtlogItem, TtlogReader } from "../snapshot/chunk_reader.ts";
-import { MAX_CHUNK_PAYLOAD } from "../snapshot/format.ts";
 import { CliError } from "./args.ts";
 import type { HeaderTest } from "./filter.ts";
 
@@ -172,21 +171,17 @@ export class StreamCollector {
 
   /**
    * A reader for this file. With a header test, the reader skips the records
-   * it turns away without decoding them (where the reader takes a `filter`;
-   * an older reader decodes everything and `keep` turns them away), and this
+   * it turns away without decoding them (its `filter` option), and this
    * collector still sees every record's time, for the oldest and newest.
    */
   reader(header: HeaderTest | undefined): TtlogReader {
-    // (The `filter` option is passed through an object, not a literal, so
-    // that this compiles against readers with and without it.)
     if (header === undefined) return new TtlogReader();
     const filter = (level: number, target: string, time: number): boolean => {
       if (!(this.oldest <= time)) this.oldest = time;
       if (!(this.newest >= time)) this.newest = time;
       return header(level, target, time);
     };
-    const options = { maxPayloadBytes: MAX_CHUNK_PAYLOAD, filter };
-    return new TtlogReader(options);
+    return new TtlogReader({ filter });
   }
 
   /**
@@ -228,8 +223,7 @@ export class StreamCollector {
           item.producer,
           item.records,
           item.undecodable,
-          // Records a header filter turned away (readers that take one).
-          (item as { filtered?: number }).filtered ?? 0,
+          item.filtered,
         );
       default:
         return [];
