@@ -11,7 +11,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createLogger, memorySink } from "../mod.ts";
+import { createLogger, fileSink, memorySink } from "../mod.ts";
 import { splitChunks } from "../src/cli/chunks.ts";
 import { runCli } from "../src/cli/run.ts";
 import { scriptCommand } from "./fixtures/spawn.ts";
@@ -308,6 +308,65 @@ test(
       appendFileSync(later, "garbage that is no chunk");
       assert.equal(await failing, 1);
       assert.match(laterErr, /later\.ttlog: .*chunk at byte \d+/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  "tail -f follows what a fileSink with format ttlog writes",
+  { timeout: 60_000 },
+  async () => {
+    const dir = tempDir();
+    try {
+      const path = join(dir, "app.ttlog");
+      const log = createLogger({
+        service: "live",
+        sinks: [fileSink({ path, format: "ttlog", compression: "lz4" })],
+      });
+      for (let i = 0; i < 3; i++) log.info("tick", { i });
+      await log.flush();
+      let stdout = "";
+      let stderr = "";
+      const done = runCli(
+        [
+          "tail",
+          path,
+          "-f",
+          "-n",
+          "all",
+          "--format",
+          "ndjson",
+          "--interval",
+          "20",
+          "--idle-exit",
+          "1500",
+        ],
+        {
+          stdout: (text) => (stdout += text),
+          stderr: (text) => (stderr += text),
+        },
+      );
+      const seen = () =>
+        ndjson(stdout).map((r) => `${r.service}:${r.msg}:${r.i ?? r.order}`);
+      await waitFor("the events already written", () => seen().length === 3);
+      log.error("payment failed", { order: 7 });
+      log.info("tick", { i: 3 });
+      await log.flush();
+      await waitFor(
+        "the events written while following",
+        () => seen().length === 5,
+      );
+      await log.close();
+      assert.equal(await done, 0, stderr);
+      assert.deepEqual(seen(), [
+        "live:tick:0",
+        "live:tick:1",
+        "live:tick:2",
+        "live:payment failed:7",
+        "live:tick:3",
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
