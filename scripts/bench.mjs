@@ -33,6 +33,7 @@ const helpers = new Set([
   "report.ts",
   "discard_sink.ts",
   "workload.ts",
+  "http_server.ts",
 ]);
 const runtimeNames = /** @type {const} */ (["deno", "bun", "node"]);
 /** @typedef {typeof runtimeNames[number]} RuntimeName */

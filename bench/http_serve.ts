@@ -1,0 +1,127 @@
+// Requests per second of a hello-world server on this runtime's own server
+// (Deno.serve, Bun.serve, node:http through nodeListener): bare, with
+// withLogging (ttlog, an ndjson file drained by its worker), and with a
+// pino-http-shaped line per request (pino's asynchronous file destination),
+// measured with wrk (Debian package `wrk`) on loopback, the variants
+// interleaved over rounds, the median kept. Each server runs in its own
+// child process; wrk gets one thread and 50 connections.
+//
+//   deno run -A bench/http_serve.ts      (or bun / tsx)
+//
+// Environment: TTLOG_HTTP_ROUNDS (default 5), TTLOG_HTTP_SECONDS (default 5).
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { detectRuntime } from "../mod.ts";
+import { scriptCommand } from "../tests/fixtures/spawn.ts";
+
+const VARIANTS = ["bare", "ttlog", "pino"] as const;
+type Variant = typeof VARIANTS[number];
+const rounds = Number(process.env.TTLOG_HTTP_ROUNDS ?? 5);
+const seconds = Number(process.env.TTLOG_HTTP_SECONDS ?? 5);
+const server = fileURLToPath(new URL("./http_server.ts", import.meta.url));
+
+if (spawnSync("wrk", ["--version"]).error !== undefined) {
+  console.error(
+    "http_serve: wrk is not installed (apt-get install wrk); no numbers",
+  );
+  process.exit(1);
+}
+
+async function measure(variant: Variant): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), "ttlog-http-bench-"));
+  const [command, args] = scriptCommand(server);
+  const child = spawn(command, [...args, variant, dir], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout!.on("data", (chunk) => {
+        out += chunk;
+        const match = /port (\d+)/.exec(out);
+        if (match) resolve(match[1]);
+      });
+      child.on("exit", (code) => reject(new Error(`server exited ${code}`)));
+    });
+    const url = `http://127.0.0.1:${port}/`;
+    // Warm up (JIT, connections), then measure.
+    spawnSync("wrk", ["-t1", "-c50", "-d1s", url]);
+    const result = spawnSync("wrk", ["-t1", "-c50", `-d${seconds}s`, url], {
+      encoding: "utf8",
+    });
+    const match = /Requests\/sec:\s+([\d.]+)/.exec(result.stdout);
+    if (!match) throw new Error(`wrk said: ${result.stdout}${result.stderr}`);
+    if (/Non-2xx|Socket errors/.test(result.stdout)) {
+      throw new Error(`errors under load (${variant}): ${result.stdout}`);
+    }
+    return Number(match[1]);
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const samples: Record<Variant, number[]> = { bare: [], ttlog: [], pino: [] };
+for (let round = 0; round < rounds; round++) {
+  for (const variant of VARIANTS) {
+    samples[variant].push(await measure(variant));
+  }
+  console.log(
+    `round ${round + 1}: ` +
+      VARIANTS.map((v) => `${v} ${samples[v].at(-1)!.toFixed(0)}`).join(", "),
+  );
+}
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2
+    ? s[s.length >> 1]
+    : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const spread = (xs: number[]) =>
+  (Math.max(...xs) - Math.min(...xs)) / median(xs);
+const rps = Object.fromEntries(VARIANTS.map((v) => [v, median(samples[v])]));
+const rt = detectRuntime();
+console.log(
+  `${rt.name} ${rt.version}: requests/s (median of ${rounds}): ` +
+    VARIANTS.map((v) =>
+      `${v} ${rps[v].toFixed(0)} (spread ${
+        (spread(samples[v]) * 100).toFixed(0)
+      }%)`
+    ).join(", "),
+);
+console.log(
+  `overhead vs bare: ttlog ${
+    ((1 - rps.ttlog / rps.bare) * 100).toFixed(1)
+  }%, pino ${((1 - rps.pino / rps.bare) * 100).toFixed(1)}%`,
+);
+const { writeFileSync } = await import("node:fs");
+writeFileSync(
+  new URL(`./results/http_serve-${rt.name}.json`, import.meta.url),
+  JSON.stringify(
+    {
+      scenario: "http_serve",
+      runtime: rt.name,
+      version: rt.version,
+      cpu: cpus()[0]?.model ?? "",
+      cpus: cpus().length,
+      date: new Date().toISOString(),
+      rows: VARIANTS.map((v) => ({
+        group: "requests per second (ns per request)",
+        name: v,
+        avg: 1e9 / rps[v],
+        p50: 1e9 / rps[v],
+      })),
+      rps,
+      samples,
+      rounds,
+      seconds,
+    },
+    null,
+    2,
+  ) + "\n",
+);
