@@ -84,6 +84,8 @@ export interface ReadOptions {
    * the same test.
    */
   readonly header?: HeaderTest;
+  /** Give records their call site's `template` (for `stats`). */
+  readonly templates?: boolean;
 }
 
 const PIECE = 1 << 20;
@@ -174,14 +176,14 @@ export class StreamCollector {
    * it turns away without decoding them (its `filter` option), and this
    * collector still sees every record's time, for the oldest and newest.
    */
-  reader(header: HeaderTest | undefined): TtlogReader {
-    if (header === undefined) return new TtlogReader();
+  reader(header: HeaderTest | undefined, templates = false): TtlogReader {
+    if (header === undefined) return new TtlogReader({ templates });
     const filter = (level: number, target: string, time: number): boolean => {
       if (!(this.oldest <= time)) this.oldest = time;
       if (!(this.newest >= time)) this.newest = time;
       return header(level, target, time);
     };
-    return new TtlogReader({ filter });
+    return new TtlogReader({ filter, templates });
   }
 
   /**
@@ -388,7 +390,7 @@ export function readFiles(
         `ttlog: cannot read ${path}: ${(error as Error).message}`,
       );
     }
-    const reader = collector.reader(options.header);
+    const reader = collector.reader(options.header, options.templates);
     let items = 0;
     try {
       const piece = new Uint8Array(PIECE);

@@ -240,7 +240,12 @@ function run(args: readonly string[]): number | Promise<number> {
       const top = parseLast(label, "--top", parsed.options.get("--top")?.[0]) ??
         10;
       const filter = readFilter(label, parsed);
-      const { records, read, status } = selectEvents(parsed.files, filter);
+      const { records, read, status } = selectEvents(
+        parsed.files,
+        filter,
+        undefined,
+        true,
+      );
       const stats: Stats = statsOf(records, read, top);
       stdout.write(
         parsed.options.has("--json")

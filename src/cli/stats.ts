@@ -2,11 +2,11 @@
  * `ttlog stats`: counts by level, target and call site, events per second
  * over time, the busiest call sites, losses, and the first and last event.
  *
- * A call site is where an event came from: its level, target and message.
- * Decoded records do not carry the site id of the record's header, so a
- * tagged template's events are told apart by their rendered message
- * (`query 1` and `query 2` are two sites); `log.info("msg", {fields})` calls
- * group as they should.
+ * A call site is where an event came from: its level, target and message
+ * template. Records read with the reader's `templates` option carry their
+ * site's text parts, so a tagged template's events group as one site, shown
+ * with `{}` where its values go (`query took {}ms`); records without a
+ * template (built by hand) group by their rendered message.
  *
  * Events per second: the span from the first to the last event is cut into
  * buckets of a round size (1 ms up to a day: 1, 2, 5, 10... ms, 1, 2, 5, 10,
@@ -30,13 +30,28 @@ export interface RateBucket {
   readonly perSecond: number;
 }
 
+/** Templates as site keys, joined once per template array. */
+const siteKeys = new WeakMap<readonly string[], string>();
+
+/** A record's call site: its template with `{}` for values, else its message. */
+function siteKey(record: LogRecord): string {
+  const template = record.template;
+  if (template === undefined) return record.msg;
+  let key = siteKeys.get(template);
+  if (key === undefined) {
+    key = template.join("{}");
+    siteKeys.set(template, key);
+  }
+  return key;
+}
+
 /** One call site's count. */
 export interface SiteCount {
   /** Its level. */
   readonly level: string;
   /** Its target. */
   readonly target: string;
-  /** Its message. */
+  /** Its message: the template, `{}` where values go. */
   readonly msg: string;
   /** Events from it. */
   readonly count: number;
@@ -224,7 +239,8 @@ export function statsOf(
     }
     let byMsg = byTarget.get(record.target);
     if (byMsg === undefined) byTarget.set(record.target, byMsg = new Map());
-    byMsg.set(record.msg, (byMsg.get(record.msg) ?? 0) + 1);
+    const site = siteKey(record);
+    byMsg.set(site, (byMsg.get(site) ?? 0) + 1);
   }
 
   const levels: Record<string, number> = {};

@@ -47,6 +47,7 @@ export interface Selection {
  * @param paths The files.
  * @param filter The filters.
  * @param last Keep only the last N events.
+ * @param templates Give records their call site's `template` (for stats).
  * @returns The events, and what was read.
  * @throws {CliError} When a file cannot be read or is not a .ttlog file.
  *
@@ -74,12 +75,14 @@ export function selectEvents(
   paths: readonly string[],
   filter: EventFilter,
   last?: number,
+  templates = false,
 ): Selection {
   const relative = needsNewest(filter);
   const read = readFiles(paths, {
     keep: recordTest(filter),
     header: hidesLossRecords(filter) ? headerTest(filter) : undefined,
     lastPerStream: relative ? undefined : last,
+    templates,
   });
   const status = reportFiles(read);
   let streams = read.streams;

@@ -369,7 +369,8 @@ export interface EventHeader {
 
 /**
  * Decodes one event record whose content is `u8[start, end)` (its 24-byte
- * header included).
+ * header included). With `withTemplate`, the record also gets its call
+ * site's text parts as `template`.
  */
 export function decodeEvent(
   reader: ValueReader,
@@ -377,6 +378,7 @@ export function decodeEvent(
   start: number,
   end: number,
   service: string,
+  withTemplate = false,
 ): LogRecord {
   if (!(start >= 0 && start + 24 <= end && end <= u8.length)) {
     throw new TtlogFormatError(
@@ -436,5 +438,16 @@ export function decodeEvent(
   if (cut) msg += "…";
   const fields: FieldValues = {};
   reader.body(fields);
-  return { time, level: levelName, target, msg, fields, service, seq };
+  return withTemplate
+    ? {
+      time,
+      level: levelName,
+      target,
+      msg,
+      fields,
+      service,
+      seq,
+      template: parts,
+    }
+    : { time, level: levelName, target, msg, fields, service, seq };
 }

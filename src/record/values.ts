@@ -27,6 +27,13 @@ export interface LogRecord {
   readonly service: string;
   /** The producer's sequence number of this event (loss records: -1). */
   readonly seq: number;
+  /**
+   * The message's text parts as written at the call site (one part for a
+   * plain message; a tagged template's strings), when the reader was asked
+   * for them (the .ttlog reader's `templates` option): events of one call
+   * site share them, whatever their values.
+   */
+  readonly template?: readonly string[];
 }
 
 /** Kinds of {@link Marker}. */

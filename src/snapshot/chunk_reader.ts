@@ -133,6 +133,11 @@ export interface TtlogReaderOptions {
    * ```
    */
   readonly filter?: TtlogRecordFilter;
+  /**
+   * Give each record its call site's `template` (the message's text parts,
+   * shared by every event of the site), for grouping by call site.
+   */
+  readonly templates?: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -195,6 +200,7 @@ export class TtlogReader {
   #maxUnit: number;
   #service: string | undefined;
   #filter: TtlogRecordFilter | undefined;
+  #templates = false;
   #headerService = "";
   /** A record rebuilt from columns, for the record decoder. */
   #scratch = new Uint8Array(256);
@@ -242,6 +248,7 @@ export class TtlogReader {
       );
     }
     this.#filter = filter;
+    this.#templates = options.templates === true;
   }
 
   /** The input offset just past the last whole chunk (or skipped frame). */
@@ -734,7 +741,14 @@ export class TtlogReader {
       }
       try {
         out.records.push(
-          decodeEvent(reader, payload, at, at + content, out.service),
+          decodeEvent(
+            reader,
+            payload,
+            at,
+            at + content,
+            out.service,
+            this.#templates,
+          ),
         );
       } catch (error) {
         if (!(error instanceof TtlogFormatError)) throw error;
@@ -878,7 +892,16 @@ export class TtlogReader {
         for (let k = 0; k < body; k++) record[24 + k] = payload[bodyStart + k];
       } else record.set(payload.subarray(bodyStart, bodyEnd), 24);
       try {
-        out.records.push(decodeEvent(reader, record, 0, content, out.service));
+        out.records.push(
+          decodeEvent(
+            reader,
+            record,
+            0,
+            content,
+            out.service,
+            this.#templates,
+          ),
+        );
       } catch (error) {
         if (!(error instanceof TtlogFormatError)) throw error;
         out.undecodable++;
