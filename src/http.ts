@@ -229,16 +229,13 @@ export function withLogging<Rest extends unknown[]>(
     const start = performance.now();
     const method = request.method;
     const path = pathOf(request.url);
-    return withContext(fields, async () => {
-      let response: Response;
-      try {
-        response = await handler(request, ...rest);
-      } catch (error) {
-        const ms = Math.round((performance.now() - start) * 1000) / 1000;
-        http.error("request failed", { method, path, ms, err: error });
-        if (snapshot !== false) takeSnapshot(id);
-        throw error;
-      }
+    const failed = (error: unknown): never => {
+      const ms = Math.round((performance.now() - start) * 1000) / 1000;
+      http.error("request failed", { method, path, ms, err: error });
+      if (snapshot !== false) takeSnapshot(id);
+      throw error;
+    };
+    const done = (response: Response): Response => {
       const ms = Math.round((performance.now() - start) * 1000) / 1000;
       const status = response.status;
       // Never touch response.body: in Deno.serve and Bun.serve that turns
@@ -258,6 +255,18 @@ export function withLogging<Rest extends unknown[]>(
       } else if (status >= 400) http.warn("request", event);
       else http.info("request", event);
       return withHeader(response, header, id);
+    };
+    // No async function: a handler that answers synchronously costs no
+    // extra promise turn; the continuations are made inside the context.
+    return withContext(fields, () => {
+      let result: Response | Promise<Response>;
+      try {
+        result = handler(request, ...rest);
+      } catch (error) {
+        return Promise.reject(error).catch(failed);
+      }
+      if (result instanceof Response) return Promise.resolve(done(result));
+      return Promise.resolve(result).then(done, failed);
     });
   };
 }

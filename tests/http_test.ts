@@ -393,3 +393,22 @@ test("withLogging never reads the response's body (servers keep their fast path 
   assert.equal(touched, 0);
   await log.close();
 });
+
+test("a handler that throws synchronously: the wrapper rejects with the error, logged with the request's id", async () => {
+  const { sink, log } = setup();
+  const handler = withLogging((): Response => {
+    log.debug("about to fail");
+    throw new TypeError("sync boom");
+  }, { log });
+  await assert.rejects(
+    handler(new Request("http://x/", { headers: { "x-request-id": "s-1" } })),
+    (error: Error) =>
+      error instanceof TypeError && error.message === "sync boom",
+  );
+  await log.flush();
+  assert.deepEqual(
+    sink.records.map((r) => [r.msg, r.fields.request_id]),
+    [["about to fail", "s-1"], ["request failed", "s-1"]],
+  );
+  await log.close();
+});
