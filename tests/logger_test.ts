@@ -829,3 +829,27 @@ test("a throwing or rejecting sink does not stop the others; its errors are coun
   ]);
   await log.close();
 });
+
+test("redaction covers Map entries keyed like a redacted field; other keys and non-string keys stay", async () => {
+  const secret = "map-secret-7Yq2";
+  const { log, sink } = memoryLogger({ redact: ["password"] });
+  const headers = new Map<unknown, unknown>([
+    ["Password", secret],
+    ["user", "ada"],
+    [42, "numeric key"],
+  ]);
+  log.info("map", { headers });
+  await log.flush();
+  const got = events(sink)[0].fields.headers as Map<unknown, unknown>;
+  assert.ok(got instanceof Map);
+  assert.deepEqual(
+    canon(got.get("Password")),
+    marker("redacted", "[Redacted]"),
+  );
+  assert.equal(got.get("user"), "ada");
+  assert.equal(got.get(42), "numeric key");
+  const { ring } = internals(log);
+  const text = new TextDecoder().decode(new Uint8Array(ring.buffer));
+  assert.equal(text.includes(secret), false);
+  await log.close();
+});

@@ -589,7 +589,13 @@ export class Recorder {
         return this.varint(v.size - i);
       }
       this.value(key);
-      this.value(item);
+      // A string key named like a redacted field hides its value, as an
+      // object's key does.
+      if (
+        typeof key === "string" && this.#redact.size > 0 &&
+        this.#redact.has(key.toLowerCase())
+      ) this.#marker(M_REDACTED, "[Redacted]");
+      else this.value(item);
       i++;
     }
     this.u8[this.pos++] = T_END;
