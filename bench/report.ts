@@ -14,7 +14,7 @@ const RUNTIMES = ["deno", "bun", "node"] as const;
 type RuntimeName = typeof RUNTIMES[number];
 
 /** The order scenarios appear in; any other scenario follows, by name. */
-const SCENARIO_ORDER = ["hot_path", "end_to_end"];
+const SCENARIO_ORDER = ["hot_path", "end_to_end", "snapshot"];
 
 const REFERENCE_GROUP = "reference call: message + 3 fields";
 const DISABLED_GROUP = "disabled level";
@@ -23,6 +23,13 @@ const DISABLED_GROUP = "disabled level";
 const TARGET_RATIO = 0.1;
 const TARGET_DISABLED_NS = 5;
 const TARGET_BYTES = 48;
+
+/** Issue 4's targets. */
+const CRASH_PATH_ROW = "crash path: writeSnapshotSync, lz4";
+const SNAPSHOT_ROW = "await log.snapshot(), lz4";
+const TARGET_SNAPSHOT_MS = 250;
+const TARGET_DISK_BYTES = 12;
+const TARGET_VIEW_RATE = 3e6;
 
 interface Row {
   group: string;
@@ -53,6 +60,14 @@ interface ResultFile {
   bytesPerEvent?: number;
   events?: number;
   ttlogAccounting?: Accounting;
+  /** snapshot: on-disk bytes per event, by condition, then by format. */
+  bytesPerEventOnDisk?: Record<string, Record<string, number>>;
+  /** snapshot: events in the full ring. */
+  fullRingEvents?: number;
+  /** snapshot: events in the file `ttlog view` reads. */
+  viewEvents?: number;
+  /** snapshot: `ttlog view --level error` rate. */
+  viewEventsPerSecond?: number;
 }
 
 /** Per scenario, per runtime: one result file. */
@@ -301,6 +316,136 @@ function endToEndSection(
   ].join("\n");
 }
 
+function ms(value: number | undefined): string {
+  if (value === undefined || !Number.isFinite(value)) return DASH;
+  return (value / 1e6).toFixed(value < 1e7 ? 1 : 0);
+}
+
+function snapshotSection(
+  byRuntime: Partial<Record<RuntimeName, ResultFile>>,
+): string {
+  const keys = benchmarkKeys(byRuntime);
+  const groups = groupCells(keys);
+  const timing = keys.map((k, i) => [
+    groups[i],
+    k.name,
+    ...perRuntime(byRuntime, (f) => rowOf(f, k.group, k.name)?.avg).map(ms),
+  ]);
+  timing.push([
+    "**ttlog view rate**",
+    "events per second",
+    ...perRuntime(byRuntime, (f) => f.viewEventsPerSecond).map(rate),
+  ]);
+  const conditions: string[] = [];
+  const formats: string[] = [];
+  for (const runtime of RUNTIMES) {
+    const sizes = byRuntime[runtime]?.bytesPerEventOnDisk ?? {};
+    for (const [condition, byFormat] of Object.entries(sizes)) {
+      if (!conditions.includes(condition)) conditions.push(condition);
+      for (const format of Object.keys(byFormat)) {
+        if (!formats.includes(format)) formats.push(format);
+      }
+    }
+  }
+  const sizeRows = conditions.flatMap((condition) =>
+    formats.map((format, i) => [
+      i === 0 ? condition : "",
+      format,
+      ...perRuntime(
+        byRuntime,
+        (f) => f.bytesPerEventOnDisk?.[condition]?.[format],
+      ).map((b) => b === undefined ? DASH : b.toFixed(2)),
+    ])
+  );
+  const full = RUNTIMES.flatMap((rt) => {
+    const n = byRuntime[rt]?.fullRingEvents;
+    return n === undefined ? [] : [`${n.toLocaleString("en-US")} (${rt})`];
+  });
+  return [
+    "## Snapshots and .ttlog files",
+    "",
+    "`bench/snapshot.ts`. Times in ms (mitata `avg`), lower is better. A full",
+    `64 MiB ring holds ${
+      full.length === 0 ? "about a million" : full.join(", ")
+    } reference-workload events (\`bench/workload.ts\`); the`,
+    "crash path is `writeSnapshotSync` over the logger's ring (what a crash",
+    "or signal writes, synchronously), `log.snapshot()` the same behind a",
+    "promise; the parts are the crash path's three steps before the write.",
+    "`ttlog view` reads a 1,000,000-event snapshot, keeps the error events and",
+    "formats them as text, output dropped.",
+    "",
+    table(["group", "benchmark", ...RUNTIMES], timing),
+    "",
+    "On-disk bytes per event, 100,000 reference events: a snapshot (.ttlog,",
+    'LZ4 or gzip), `fileSink({ format: "ttlog", compression: "lz4" })`,',
+    "and pino's NDJSON of the same events with node:zlib's gzip. In a tight",
+    "loop the events' times are nearly equal; at 500 events/s `Date.now()` is",
+    "stepped by random gaps, as a service's would be.",
+    "",
+    table(["timing", "format", ...RUNTIMES], sizeRows),
+  ].join("\n");
+}
+
+function snapshotTargets(
+  byRuntime: Partial<Record<RuntimeName, ResultFile>> | undefined,
+): string {
+  if (byRuntime === undefined) {
+    return "## Targets (issue 4)\n\nNo snapshot results: run `npm run bench`.";
+  }
+  const timeTarget = (name: string) =>
+    perRuntime(byRuntime, (f) => {
+      const avg = rowOf(
+        f,
+        f.rows.find((r) => r.name === name)?.group ?? "",
+        name,
+      )?.avg;
+      return avg === undefined
+        ? undefined
+        : verdict(avg / 1e6 < TARGET_SNAPSHOT_MS, `${ms(avg)} ms`);
+    }).map((cell) => cell ?? DASH);
+  const bytesTarget = (condition: string) =>
+    perRuntime(byRuntime, (f) => {
+      const b = f.bytesPerEventOnDisk?.[condition]?.["snapshot lz4"];
+      return b === undefined
+        ? undefined
+        : verdict(b <= TARGET_DISK_BYTES, `${b.toFixed(2)} B`);
+    }).map((cell) => cell ?? DASH);
+  const rows = [
+    [
+      `crash snapshot of a full 64 MiB ring < ${TARGET_SNAPSHOT_MS} ms`,
+      ...timeTarget(CRASH_PATH_ROW),
+    ],
+    [
+      `\`await log.snapshot()\` of it < ${TARGET_SNAPSHOT_MS} ms`,
+      ...timeTarget(SNAPSHOT_ROW),
+    ],
+    [
+      `.ttlog+LZ4 <= ${TARGET_DISK_BYTES} bytes per event (tight loop)`,
+      ...bytesTarget("tight loop"),
+    ],
+    [
+      `the same at 500 events/s`,
+      ...bytesTarget("500 events/s"),
+    ],
+    [
+      `\`ttlog view --level error\` >= ${TARGET_VIEW_RATE / 1e6} M events/s`,
+      ...perRuntime(byRuntime, (f) => {
+        const r = f.viewEventsPerSecond;
+        return r === undefined
+          ? undefined
+          : verdict(r >= TARGET_VIEW_RATE, `${rate(r)}/s`);
+      }).map((cell) => cell ?? DASH),
+    ],
+  ];
+  return [
+    "## Targets (issue 4)",
+    "",
+    "Computed from the snapshot tables above, per runtime.",
+    "",
+    table(["target", ...RUNTIMES], rows),
+  ].join("\n");
+}
+
 function genericSection(
   scenario: string,
   byRuntime: Partial<Record<RuntimeName, ResultFile>>,
@@ -464,10 +609,20 @@ function render(results: Results): string {
         ? hotPathSection(byRuntime)
         : scenario === "end_to_end"
         ? endToEndSection(byRuntime)
+        : scenario === "snapshot"
+        ? snapshotSection(byRuntime)
         : genericSection(scenario, byRuntime),
     );
   }
-  sections.push("", targetsSection(results), "", NOTES, "");
+  sections.push(
+    "",
+    targetsSection(results),
+    "",
+    snapshotTargets(results.get("snapshot")),
+    "",
+    NOTES,
+    "",
+  );
   return sections.join("\n");
 }
 

@@ -42,6 +42,13 @@ const encoder = new TextEncoder();
  */
 const payloadFlags = new WeakMap<Uint8Array, number>();
 
+/**
+ * Payloads built with room for the chunk's header before them and its
+ * checksum after them, in the same buffer: a compressed chunk is framed
+ * there instead of in a copy (a snapshot's events chunk is tens of MiB).
+ */
+const framable = new WeakSet<Uint8Array>();
+
 function writeU32(out: Uint8Array, at: number, value: number): void {
   out[at] = value;
   out[at + 1] = value >>> 8;
@@ -96,31 +103,41 @@ export function encodeChunk(
       `encodeChunk: flags must be an integer from 0 to 0xffff, got ${flags}`,
     );
   }
-  const chunk = new Uint8Array(
-    CHUNK_HEADER_BYTES + payload.length + CHUNK_TRAILER_BYTES,
-  );
+  if (
+    compression !== "none" && compression !== "lz4" && compression !== "gzip"
+  ) {
+    throw new TtlogConfigError(
+      `encodeChunk: compression must be "none", "lz4" or "gzip", got ${
+        String(compression)
+      }`,
+    );
+  }
+  const size = CHUNK_HEADER_BYTES + payload.length + CHUNK_TRAILER_BYTES;
+  // An uncompressed chunk is returned, so it must not share the payload's
+  // buffer; a compressed one is only read, to compress it.
+  const inPlace = compression !== "none" && framable.has(payload) &&
+    payload.byteOffset >= CHUNK_HEADER_BYTES &&
+    payload.buffer.byteLength - payload.byteOffset >=
+      payload.length + CHUNK_TRAILER_BYTES;
+  const chunk = inPlace
+    ? new Uint8Array(
+      payload.buffer,
+      payload.byteOffset - CHUNK_HEADER_BYTES,
+      size,
+    )
+    : new Uint8Array(size);
   chunk.set(CHUNK_MAGIC, 0);
   chunk[4] = CHUNK_VERSION;
   chunk[5] = kind;
   chunk[6] = flags;
   chunk[7] = flags >>> 8;
   writeU32(chunk, 8, payload.length);
-  chunk.set(payload, CHUNK_HEADER_BYTES);
+  if (!inPlace) chunk.set(payload, CHUNK_HEADER_BYTES);
   writeU32(chunk, CHUNK_HEADER_BYTES + payload.length, xxhash32(payload));
-  switch (compression) {
-    case "none":
-      return chunk;
-    case "lz4":
-      return encodeLz4Frame(chunk);
-    case "gzip":
-      return withLengthField(gzipSync(chunk));
-    default:
-      throw new TtlogConfigError(
-        `encodeChunk: compression must be "none", "lz4" or "gzip", got ${
-          String(compression)
-        }`,
-      );
-  }
+  if (compression === "none") return chunk;
+  return compression === "lz4"
+    ? encodeLz4Frame(chunk)
+    : withLengthField(gzipSync(chunk));
 }
 
 /**
@@ -268,10 +285,15 @@ export function eventsChunk(
     entriesSize += 12 + ((entry.payload.length + 3) & ~3);
   }
   const columns = layout === "columns" ? toColumns(records) : undefined;
+  const size = 8 + entriesSize +
+    (columns === undefined ? 4 + records.length : columns.size);
+  // Room for the chunk's header and checksum around the payload.
   const out = new Uint8Array(
-    8 + entriesSize +
-      (columns === undefined ? 4 + records.length : columns.size),
+    new ArrayBuffer(CHUNK_HEADER_BYTES + size + CHUNK_TRAILER_BYTES),
+    CHUNK_HEADER_BYTES,
+    size,
   );
+  framable.add(out);
   writeU32(out, 0, producer);
   writeU32(out, 4, entries.length);
   let at = 8;
@@ -344,29 +366,16 @@ function seqCode(seq: number, previous: number): number {
 
 /**
  * The records as columns (docs/FORMAT.md, "Events, columns"), measured in a
- * first pass; `write` lays them out in a second one.
+ * first pass that also works out each record's codes; `write` lays them out
+ * in a second one.
  */
 function toColumns(
   records: Uint8Array,
 ): { size: number; write(out: Uint8Array, at: number): void } {
   const view = new DataView(records.buffer, records.byteOffset, records.length);
   const end = records.length;
-  // Shapes: (level, target id, site id), numbered as first seen.
-  const shapeOf = new Uint32Array(Math.floor(end / 24));
-  const shapeKeys = new Map<number | string, number>();
-  const levels: number[] = [];
-  const targets: number[] = [];
-  const sites: number[] = [];
-  const streamSizes: number[] = [];
   let count = 0;
-  let shapeColumn = 0;
-  let seqColumn = 0;
-  let timeColumn = 0;
-  let previousSeq = 0xffffffff;
-  let previousTime = 0;
-  let lastKey: number | string = -1;
-  let lastShape = -1;
-  for (let at = 0; at < end;) {
+  for (let at = 0; at < end; count++) {
     const word = view.getUint32(at, true);
     const content = word & 0xffffff;
     if (word >>> 24 !== 1 || content < 24 || ((content + 3) & ~3) > end - at) {
@@ -374,51 +383,72 @@ function toColumns(
         `eventsChunk: the record at byte ${at} is not a whole event record (records must be copied whole from a ring, without pads)`,
       );
     }
+    at += (content + 3) & ~3;
+  }
+  const shapeOf = new Uint32Array(count);
+  const seqCodes = new Uint32Array(count);
+  const timeCodes = new Float64Array(count);
+  // Shapes: (level, target id, site id), numbered as first seen; found
+  // through a small cache by site id, then a map.
+  const shapeKeys = new Map<string, number>();
+  const siteCache = new Int32Array(1024).fill(-1);
+  const levelTargets: number[] = [];
+  const sites: number[] = [];
+  let streamSizes = new Float64Array(64);
+  let shapeColumn = 0;
+  let seqColumn = 0;
+  let timeColumn = 0;
+  let previousSeq = 0xffffffff;
+  let previousTime = 0;
+  for (let i = 0, at = 0; i < count; i++) {
+    const content = view.getUint32(at, true) & 0xffffff;
     const levelTarget = view.getUint32(at + 16, true);
     const site = view.getUint32(at + 20, true);
-    const level = levelTarget & 0xff;
-    const target = levelTarget >>> 8;
-    // Exact as a number while the level fits 3 bits and the site 24 (always,
-    // for records a ttlog ring holds); a string key otherwise.
-    const key = level < 8 && site <= 0xffffff
-      ? (target * 8 + level) * 0x1000000 + site
-      : `${levelTarget}:${site}`;
-    let shape = lastShape;
-    if (key !== lastKey) {
+    let shape = siteCache[site & 1023];
+    if (
+      shape < 0 || levelTargets[shape] !== levelTarget || sites[shape] !== site
+    ) {
+      const key = `${levelTarget}:${site}`;
       shape = shapeKeys.get(key) ?? -1;
       if (shape < 0) {
-        shape = levels.length;
+        shape = sites.length;
         shapeKeys.set(key, shape);
-        levels.push(level);
-        targets.push(target);
+        levelTargets.push(levelTarget);
         sites.push(site);
-        streamSizes.push(0);
+        if (shape === streamSizes.length) {
+          const grown = new Float64Array(shape * 2);
+          grown.set(streamSizes);
+          streamSizes = grown;
+        }
       }
-      lastKey = key;
-      lastShape = shape;
+      siteCache[site & 1023] = shape;
     }
-    shapeOf[count++] = shape;
-    shapeColumn += varintSize(shape);
+    shapeOf[i] = shape;
+    shapeColumn += shape < 0x80 ? 1 : varintSize(shape);
     const seq = view.getUint32(at + 4, true);
-    seqColumn += varintSize(seqCode(seq, previousSeq));
+    const seqValue = seqCode(seq, previousSeq);
+    seqCodes[i] = seqValue;
+    seqColumn += seqValue < 0x80 ? 1 : varintSize(seqValue);
     previousSeq = seq;
     const time = view.getFloat64(at + 8, true);
     const code = timeCode(time, previousTime);
-    timeColumn += code === 1 ? 9 : varintSize(code);
+    timeCodes[i] = code;
+    timeColumn += code < 0x80 ? (code === 1 ? 9 : 1) : varintSize(code);
     previousTime = time;
     const body = content - 24;
-    streamSizes[shape] += varintSize(body) + body;
+    streamSizes[shape] += (body < 0x80 ? 1 : varintSize(body)) + body;
     at += (content + 3) & ~3;
   }
+  const shapes = sites.length;
   let size = COLUMNS_FIXED + shapeColumn + seqColumn + timeColumn;
-  for (let shape = 0; shape < levels.length; shape++) {
-    size += 1 + varintSize(targets[shape]) + varintSize(sites[shape]) +
-      varintSize(streamSizes[shape]) + streamSizes[shape];
+  for (let shape = 0; shape < shapes; shape++) {
+    size += 1 + varintSize(levelTargets[shape] >>> 8) +
+      varintSize(sites[shape]) + varintSize(streamSizes[shape]) +
+      streamSizes[shape];
   }
   return {
     size,
     write(out: Uint8Array, start: number): void {
-      const shapes = levels.length;
       writeU32(out, start, count);
       writeU32(out, start + 4, shapes);
       writeU32(out, start + 8, shapeColumn);
@@ -426,8 +456,8 @@ function toColumns(
       writeU32(out, start + 16, timeColumn);
       let at = start + COLUMNS_FIXED;
       for (let shape = 0; shape < shapes; shape++) {
-        out[at++] = levels[shape];
-        at = putVarint(out, at, targets[shape]);
+        out[at++] = levelTargets[shape] & 0xff;
+        at = putVarint(out, at, levelTargets[shape] >>> 8);
         at = putVarint(out, at, sites[shape]);
         at = putVarint(out, at, streamSizes[shape]);
       }
@@ -441,24 +471,17 @@ function toColumns(
         streamAt += streamSizes[shape];
       }
       const outView = new DataView(out.buffer, out.byteOffset, out.length);
-      let seqBefore = 0xffffffff;
-      let timeBefore = 0;
-      let i = 0;
-      for (let from = 0; from < end; i++) {
+      for (let i = 0, from = 0; i < count; i++) {
         const content = view.getUint32(from, true) & 0xffffff;
         const shape = shapeOf[i];
         shapeAt = putVarint(out, shapeAt, shape);
-        const seq = view.getUint32(from + 4, true);
-        seqAt = putVarint(out, seqAt, seqCode(seq, seqBefore));
-        seqBefore = seq;
-        const time = view.getFloat64(from + 8, true);
-        const code = timeCode(time, timeBefore);
+        seqAt = putVarint(out, seqAt, seqCodes[i]);
+        const code = timeCodes[i];
         timeAt = putVarint(out, timeAt, code);
         if (code === 1) {
-          outView.setFloat64(timeAt, time, true);
+          outView.setFloat64(timeAt, view.getFloat64(from + 8, true), true);
           timeAt += 8;
         }
-        timeBefore = time;
         const body = content - 24;
         let p = putVarint(out, streams[shape], body);
         const bodyStart = from + 24;
