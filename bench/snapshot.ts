@@ -27,7 +27,7 @@
 import { bench, do_not_optimize, group, run } from "mitata";
 import pino from "pino";
 import { gzipSync } from "node:zlib";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger, detectRuntime, fileSink, type Logger } from "../mod.ts";
