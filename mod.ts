@@ -91,7 +91,14 @@ export {
   Marker,
   type MarkerKind,
 } from "./src/record/values.ts";
-export type { Formatter, Sink, SinkSpec } from "./src/sinks/sink.ts";
+export type {
+  Formatter,
+  RawBatch,
+  RawEntry,
+  RawLoss,
+  Sink,
+  SinkSpec,
+} from "./src/sinks/sink.ts";
 export {
   type MemorySink,
   memorySink,
