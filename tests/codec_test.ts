@@ -881,3 +881,22 @@ test(
     }
   }),
 );
+
+test("a frame without a content checksum: 4 bytes shorter, read by our decoder and by the lz4 tool", () => {
+  const data = new TextEncoder().encode("no checksum here, ".repeat(5000));
+  const withSum = encodeLz4Frame(data);
+  const without = encodeLz4Frame(data, { contentChecksum: false });
+  assert.equal(without.length, withSum.length - 4);
+  assert.equal(without[4] & 0x04, 0);
+  assert.deepEqual(decodeLz4Frame(without), data);
+  const dir = mkdtempSync(join(tmpdir(), "ttlog-lz4-nosum-"));
+  try {
+    const file = join(dir, "x.lz4");
+    writeFileSync(file, without);
+    assert.equal(run("lz4", ["-t", file]).status, 0);
+    const out = run("lz4", ["-dc", file]);
+    assert.deepEqual(out.stdout, data);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -52,6 +52,12 @@ export interface Lz4FrameOptions {
   blockSize?: Lz4BlockSize;
   /** Whether to record the data's size in the header; default false. */
   contentSize?: boolean;
+  /**
+   * Whether to end the frame with the xxHash32 of its content (default
+   * true). Leave it out only when the content carries its own check, as a
+   * .ttlog chunk does.
+   */
+  contentChecksum?: boolean;
 }
 
 /**
@@ -97,7 +103,8 @@ function readU32(bytes: Uint8Array, at: number): number {
  * library can read. Loads lz4-wasm on first use (see `initLz4`).
  *
  * @param data The data.
- * @param options The block size and whether to record the content size.
+ * @param options The block size, and whether to record the content size
+ * and its checksum.
  * @returns The frame, a new array.
  * @throws {TtlogConfigError} When `blockSize` is not one the format allows,
  * or lz4-wasm cannot be loaded.
@@ -114,6 +121,7 @@ export function encodeLz4Frame(
     );
   }
   const withSize = options.contentSize === true;
+  const withChecksum = options.contentChecksum !== false;
   const length = data.length;
   const blocks = Math.ceil(length / blockSize);
   const descriptorLength = withSize ? 10 : 2;
@@ -122,8 +130,8 @@ export function encodeLz4Frame(
     4 + descriptorLength + 1 + length + 4 * blocks + 4 + 4,
   );
   writeU32(out, 0, LZ4_FRAME_MAGIC);
-  // Version 01, independent blocks, content checksum, maybe content size.
-  out[4] = 0x40 | 0x20 | 0x04 | (withSize ? 0x08 : 0);
+  // Version 01, independent blocks, maybe content checksum and size.
+  out[4] = 0x40 | 0x20 | (withChecksum ? 0x04 : 0) | (withSize ? 0x08 : 0);
   out[5] = code << 4;
   if (withSize) {
     writeU32(out, 6, length);
@@ -149,6 +157,7 @@ export function encodeLz4Frame(
     }
   }
   writeU32(out, at, 0);
+  if (!withChecksum) return out.slice(0, at + 4);
   writeU32(out, at + 4, xxhash32(data));
   return out.slice(0, at + 8);
 }

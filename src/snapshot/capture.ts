@@ -87,11 +87,19 @@ export function captureRing(
   const { ctl, u8, i32, mask } = ring;
   const commit = Atomics.load(ctl, CTL_COMMIT);
   const tail = Atomics.load(ctl, CTL_TAIL);
-  const used = (commit - tail) | 0;
-  const out = new Uint8Array(Math.max(0, used));
-  const starts: number[] = [];
-  const positions: number[] = [];
+  const used = Math.max(0, (commit - tail) | 0);
+  const out = new Uint8Array(used);
+  // Every record is at least a header long: these bound the record count.
+  const most = Math.floor(used / HEADER_BYTES) + 1;
+  const starts = new Int32Array(most);
+  const positions = new Int32Array(most);
+  let count = 0;
   let size = 0;
+  // Walk the headers only, noting the runs of adjacent event records (a pad
+  // or the ring's end breaks a run), then copy each run in one piece.
+  const runs: number[] = [];
+  let runFrom = -1;
+  let runBytes = 0;
   let position = tail;
   while (position !== commit) {
     const index = position & mask;
@@ -105,18 +113,32 @@ export function captureRing(
       (kind === KIND_EVENT && content < HEADER_BYTES)
     ) break;
     if (kind === KIND_EVENT) {
-      out.set(u8.subarray(index, index + length), size);
-      starts.push(size);
-      positions.push(position);
+      if (runBytes > 0 && index !== runFrom + runBytes) {
+        runs.push(runFrom, runBytes);
+        runBytes = 0;
+      }
+      if (runBytes === 0) runFrom = index;
+      runBytes += length;
+      starts[count] = size;
+      positions[count] = position;
+      count++;
       size += length;
+    } else if (runBytes > 0) {
+      runs.push(runFrom, runBytes);
+      runBytes = 0;
     }
     position = (position + length) | 0;
+  }
+  if (runBytes > 0) runs.push(runFrom, runBytes);
+  for (let r = 0, at = 0; r < runs.length; r += 2) {
+    out.set(u8.subarray(runs[r], runs[r] + runs[r + 1]), at);
+    at += runs[r + 1];
   }
   // Records that began before the tail as it is now may have been written
   // over while they were copied: leave them out.
   const tailAfter = Atomics.load(ctl, CTL_TAIL);
   let first = 0;
-  while (first < positions.length && ((tailAfter - positions[first]) | 0) > 0) {
+  while (first < count && ((tailAfter - positions[first]) | 0) > 0) {
     first++;
   }
   // The window: newest records within the age and size limits.
@@ -126,21 +148,21 @@ export function captureRing(
   let keepFrom = first;
   if (window.ms !== undefined) {
     const oldest = now - window.ms;
-    while (keepFrom < starts.length) {
+    while (keepFrom < count) {
       timeBytes.set(out.subarray(starts[keepFrom] + 8, starts[keepFrom] + 16));
       if (time[0] >= oldest) break;
       keepFrom++;
     }
   }
   if (window.bytes !== undefined) {
-    while (keepFrom < starts.length && size - starts[keepFrom] > window.bytes) {
+    while (keepFrom < count && size - starts[keepFrom] > window.bytes) {
       keepFrom++;
     }
   }
-  const begin = keepFrom < starts.length ? starts[keepFrom] : size;
+  const begin = keepFrom < count ? starts[keepFrom] : size;
   return {
-    records: out.slice(begin, size),
-    count: starts.length - keepFrom,
+    records: begin === 0 ? out.subarray(0, size) : out.slice(begin, size),
+    count: count - keepFrom,
     entries: captureDictionary(dictionary),
     overwritten: first,
   };

@@ -136,7 +136,8 @@ export function encodeChunk(
   writeU32(chunk, CHUNK_HEADER_BYTES + payload.length, xxhash32(payload));
   if (compression === "none") return chunk;
   return compression === "lz4"
-    ? encodeLz4Frame(chunk)
+    // The chunk ends with its own xxHash32: no second one over the frame.
+    ? encodeLz4Frame(chunk, { contentChecksum: false })
     : withLengthField(gzipSync(chunk));
 }
 
