@@ -175,11 +175,14 @@ export class InlineHost {
   addProducer(
     ring: RingMemory,
     dictionary: DictionaryMemory,
+    control?: Control,
   ): SharedArrayBuffer {
     this.#drain.add({ ring, dictionary });
     this.#remote.push(ring.ctl);
     if (this.#control === undefined) {
-      this.#control = allocateControl();
+      // A failed worker's producers keep the control block they were given:
+      // watch that one.
+      this.#control = control ?? allocateControl();
       this.#watch(this.#control);
     }
     return this.#control.buffer;

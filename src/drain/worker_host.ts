@@ -44,6 +44,8 @@ export class WorkerHost {
   #makeDrain: () => Drain;
   #report: (message: string) => void;
   #fallback: InlineHost | undefined;
+  /** Rings of other threads handed to the worker (see addProducer). */
+  #producers: { ring: RingMemory; dictionary: DictionaryMemory }[] = [];
   #fallbackDrain: Drain | undefined;
   #refs = 0;
   #closed = false;
@@ -129,6 +131,11 @@ export class WorkerHost {
     );
     this.#fallbackDrain = this.#makeDrain();
     this.#fallback = new InlineHost(this.#fallbackDrain, this.#recorder);
+    // Other threads' rings move too; they keep ringing the same control
+    // block, which the fallback now watches.
+    for (const { ring, dictionary } of this.#producers) {
+      this.#fallback.addProducer(ring, dictionary, this.#control);
+    }
     this.#recorder.wake();
   }
 
@@ -227,6 +234,7 @@ export class WorkerHost {
     if (this.#fallback !== undefined) {
       return this.#fallback.addProducer(ring, dictionary);
     }
+    this.#producers.push({ ring, dictionary });
     const message: WorkerMessage = {
       type: "producer",
       ring: ring.buffer as SharedArrayBuffer,
