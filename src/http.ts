@@ -41,6 +41,14 @@ export interface WithLoggingOptions {
    * (default). Snapshots go where `createLogger`'s `snapshot.dir` says.
    */
   readonly snapshot?: "error" | "5xx" | false;
+  /**
+   * Whether the handler runs inside a context carrying the request's ids, so
+   * that every event it logs carries them (default true). `false` saves the
+   * `AsyncLocalStorage` switch (about 0.1 µs on Bun, 0.5 µs on Deno per
+   * request): only the request event then carries the ids, and `snapshot`
+   * is not available.
+   */
+  readonly context?: boolean;
 }
 
 /** A fetch-style handler: a Request (and whatever the server passes) in, a Response out. */
@@ -177,7 +185,11 @@ export function withLogging<Rest extends unknown[]>(
     );
   }
   for (const key of Object.keys(options)) {
-    if (!["log", "target", "requestIdHeader", "snapshot"].includes(key)) {
+    if (
+      !["log", "target", "requestIdHeader", "snapshot", "context"].includes(
+        key,
+      )
+    ) {
       throw new TtlogConfigError(
         `withLogging: unknown option ${JSON.stringify(key)}`,
       );
@@ -208,6 +220,19 @@ export function withLogging<Rest extends unknown[]>(
       }`,
     );
   }
+  const context = options.context ?? true;
+  if (typeof context !== "boolean") {
+    throw new TtlogConfigError(
+      `withLogging: context must be true or false, got ${
+        JSON.stringify(context)
+      }`,
+    );
+  }
+  if (!context && snapshot !== false) {
+    throw new TtlogConfigError(
+      `withLogging: snapshot needs context: true (a request's events are found by the request_id the context adds to them)`,
+    );
+  }
   const http = log.child(options.target ?? "http");
 
   const takeSnapshot = (id: string) => {
@@ -231,7 +256,12 @@ export function withLogging<Rest extends unknown[]>(
     const path = pathOf(request.url);
     const failed = (error: unknown): never => {
       const ms = Math.round((performance.now() - start) * 1000) / 1000;
-      http.error("request failed", { method, path, ms, err: error });
+      http.error(
+        "request failed",
+        context
+          ? { method, path, ms, err: error }
+          : { ...fields, method, path, ms, err: error },
+      );
       if (snapshot !== false) takeSnapshot(id);
       throw error;
     };
@@ -246,9 +276,11 @@ export function withLogging<Rest extends unknown[]>(
         : status === 204 || status === 304
         ? 0
         : undefined;
-      const event = bytes === undefined
+      let event: Record<string, unknown> = bytes === undefined
         ? { method, path, status, ms }
         : { method, path, status, ms, bytes };
+      // Without a context, the request event carries the ids itself.
+      if (!context) event = { ...fields, ...event };
       if (status >= 500) {
         http.error("request", event);
         if (snapshot === "5xx") takeSnapshot(id);
@@ -258,7 +290,7 @@ export function withLogging<Rest extends unknown[]>(
     };
     // No async function: a handler that answers synchronously costs no
     // extra promise turn; the continuations are made inside the context.
-    return withContext(fields, () => {
+    const run = () => {
       let result: Response | Promise<Response>;
       try {
         result = handler(request, ...rest);
@@ -267,7 +299,8 @@ export function withLogging<Rest extends unknown[]>(
       }
       if (result instanceof Response) return Promise.resolve(done(result));
       return Promise.resolve(result).then(done, failed);
-    });
+    };
+    return context ? withContext(fields, run) : run();
   };
 }
 

@@ -412,3 +412,44 @@ test("a handler that throws synchronously: the wrapper rejects with the error, l
   );
   await log.close();
 });
+
+test("context: false: no context switch; the request event still carries the ids; snapshot then refused", async () => {
+  const { sink, log } = setup();
+  const seen: unknown[] = [];
+  const handler = withLogging(() => {
+    seen.push(getContext());
+    log.info("inside");
+    return new Response("x");
+  }, { log, context: false });
+  const trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const res = await handler(
+    new Request("http://x/a", {
+      headers: {
+        "x-request-id": "n-1",
+        traceparent: `00-${trace}-00f067aa0ba902b7-01`,
+      },
+    }),
+  );
+  assert.equal(res.headers.get("x-request-id"), "n-1");
+  await log.flush();
+  assert.deepEqual(seen, [undefined]);
+  assert.deepEqual(sink.records[0].fields, {});
+  const event = sink.records[1];
+  assert.equal(event.msg, "request");
+  assert.equal(event.fields.request_id, "n-1");
+  assert.equal(event.fields.trace_id, trace);
+  assert.equal(event.fields.path, "/a");
+  for (
+    const [options, pattern] of [
+      [{ context: false, snapshot: "5xx" }, /snapshot needs context: true/],
+      [{ context: "yes" }, /context must be true or false/],
+    ] as const
+  ) {
+    assert.throws(
+      () => withLogging(() => new Response(), { log, ...options } as never),
+      (error: Error) =>
+        error instanceof TtlogConfigError && pattern.test(error.message),
+    );
+  }
+  await log.close();
+});
