@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import {
   consoleSink,
   createLogger,
-  fileSink,
   type LogRecord,
   memorySink,
   prometheusText,
@@ -217,13 +216,4 @@ test("worker: true where there is no SharedArrayBuffer is a clear error; auto dr
   } finally {
     globalThis.SharedArrayBuffer = saved;
   }
-});
-
-test('fileSink format "ttlog" says it is not available yet rather than writing something else', () => {
-  const format = "ttlog" as unknown as "ndjson";
-  assert.throws(
-    () => fileSink({ path: "/tmp/never-written.ttlog", format }),
-    (error: Error) =>
-      error instanceof TtlogConfigError && /format "ttlog"/.test(error.message),
-  );
 });
