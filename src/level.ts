@@ -7,7 +7,17 @@
  * @module
  */
 
-/** The six level names, lowest first. */
+/**
+ * The six level names, lowest first.
+ *
+ * @example List the levels
+ * ```ts
+ * import { Level, LEVEL_NAMES } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * assert.equal(LEVEL_NAMES.length, 6);
+ * assert.equal(LEVEL_NAMES[Level.warn], "warn");
+ * ```
+ */
 export const LEVEL_NAMES = [
   "trace",
   "debug",
@@ -17,13 +27,51 @@ export const LEVEL_NAMES = [
   "fatal",
 ] as const;
 
-/** A level name: `"trace"`, `"debug"`, `"info"`, `"warn"`, `"error"` or `"fatal"`. */
+/**
+ * A level name: `"trace"`, `"debug"`, `"info"`, `"warn"`, `"error"` or `"fatal"`.
+ *
+ * @example Check a level by name
+ * ```ts
+ * import { createLogger, type LevelName, memorySink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const log = createLogger({ record: "info", sinks: [memorySink()] });
+ * const quiet: LevelName = "debug";
+ * assert.equal(log.enabled(quiet), false);
+ * assert.equal(log.enabled("warn"), true);
+ * await log.close();
+ * ```
+ */
 export type LevelName = typeof LEVEL_NAMES[number];
 
-/** A threshold name: a level name or `"off"` (nothing passes). */
+/**
+ * A threshold name: a level name or `"off"` (nothing passes).
+ *
+ * @example Turn emitting off
+ * ```ts
+ * import { createLogger, memorySink, type ThresholdName } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const sink = memorySink();
+ * const level: ThresholdName = "off";
+ * const log = createLogger({ level, sinks: [sink] });
+ * log.error("recorded in the ring only");
+ * await log.flush();
+ * assert.equal(sink.records.length, 0);
+ * await log.close();
+ * ```
+ */
 export type ThresholdName = LevelName | "off";
 
-/** Numeric level values, as stored in records. */
+/**
+ * Numeric level values, as stored in records.
+ *
+ * @example Compare levels by number
+ * ```ts
+ * import { Level, parseLevel } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseLevel("error"), Level.error);
+ * assert.ok(Level.warn > Level.info);
+ * ```
+ */
 export const Level = {
   trace: 0,
   debug: 1,
@@ -34,10 +82,33 @@ export const Level = {
   off: 6,
 } as const;
 
-/** A numeric level value (0 trace ... 5 fatal, 6 off). */
+/**
+ * A numeric level value (0 trace ... 5 fatal, 6 off).
+ *
+ * @example Compare numeric levels
+ * ```ts
+ * import { Level, type LevelValue, parseLevel } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const threshold: LevelValue = parseLevel("warn");
+ * assert.ok(Level.error >= threshold);
+ * assert.ok(Level.info < threshold);
+ * ```
+ */
 export type LevelValue = typeof Level[ThresholdName];
 
-/** Thrown for a configuration value that ttlog cannot use; the message names it. */
+/**
+ * Thrown for a configuration value that ttlog cannot use; the message names it.
+ *
+ * @example Catch a bad option
+ * ```ts
+ * import { createLogger, TtlogConfigError } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * assert.throws(
+ *   () => createLogger({ level: "loud" as "info" }),
+ *   (error) => error instanceof TtlogConfigError && /loud/.test(error.message),
+ * );
+ * ```
+ */
 export class TtlogConfigError extends Error {
   /**
    * Creates the error.
