@@ -61,7 +61,23 @@ import { runtime } from "./runtime/mod.ts";
 import { consoleSink } from "./sinks/console.ts";
 import type { Sink } from "./sinks/sink.ts";
 
-/** Fields: a plain object of values to record beside the message. */
+/**
+ * Fields: a plain object of values to record beside the message.
+ *
+ * @example Bind fields
+ * ```ts
+ * import { createLogger, type Fields, memorySink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const sink = memorySink();
+ * const log = createLogger({ sinks: [sink] });
+ * const request: Fields = { request_id: "r-42" };
+ * const reqLog = log.child(request);
+ * reqLog.info("cart loaded", { items: 3 });
+ * await log.flush();
+ * assert.deepEqual(sink.records[0].fields, { request_id: "r-42", items: 3 });
+ * await log.close();
+ * ```
+ */
 export type Fields = Record<string, unknown>;
 
 /**
@@ -72,6 +88,27 @@ export type Fields = Record<string, unknown>;
  * - fields (or an Error) first, pino-style: `log.error(err, "payment failed")`.
  *
  * A log call never throws: values it cannot read are recorded as markers.
+ *
+ * @example The three forms
+ * ```ts
+ * import { createLogger, LoggedError, memorySink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const sink = memorySink();
+ * const log = createLogger({ sinks: [sink] });
+ * const ms = 812;
+ * log.warn`query took ${ms}ms`;
+ * log.warn("slow query", { ms });
+ * log.error(new Error("card declined"), "payment failed");
+ * await log.flush();
+ * assert.deepEqual(sink.records.map((r) => r.msg), [
+ *   "query took 812ms",
+ *   "slow query",
+ *   "payment failed",
+ * ]);
+ * assert.equal(sink.records[1].fields.ms, 812);
+ * assert.equal((sink.records[2].fields.err as LoggedError).message, "card declined");
+ * await log.close();
+ * ```
  */
 export interface LogMethod {
   /** Logs a tagged template; its values are recorded typed and rendered into the message. */
@@ -82,7 +119,27 @@ export interface LogMethod {
   (fields: Fields | Error, msg?: string): void;
 }
 
-/** A logger: level methods plus children, flushing and metrics. */
+/**
+ * A logger: level methods plus children, flushing and metrics.
+ *
+ * @example Pass a logger around and use a child
+ * ```ts
+ * import { createLogger, type Logger, memorySink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * function connect(log: Logger): void {
+ *   log.info("connected", { host: "db-1" });
+ * }
+ * const sink = memorySink();
+ * const log = createLogger({ sinks: [sink] });
+ * const db = log.child("db");
+ * connect(db);
+ * await log.flush();
+ * assert.equal(db.target, "db");
+ * assert.equal(sink.records[0].target, "db");
+ * assert.equal(db.enabled("debug"), true); // recorded in the ring, though not emitted
+ * await log.close();
+ * ```
+ */
 export interface Logger {
   /** Logs at trace level. */
   readonly trace: LogMethod;
@@ -170,6 +227,23 @@ interface AttachedMemory {
  * into this logger's drain, and the logger's options. Send it to an
  * application worker (postMessage or workerData) and call
  * {@link attachLogger} there.
+ *
+ * @example Make a port for a worker
+ * ```ts
+ * import { attachLogger, createLogger, type LoggerPort, memorySink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const sink = memorySink();
+ * const log = createLogger({ service: "api", sinks: [sink] });
+ * const port: LoggerPort = log.port(); // worker.postMessage(port)
+ * assert.equal(port.kind, "ttlog-port");
+ * assert.equal(port.options.service, "api");
+ * const remote = attachLogger(port); // in the worker
+ * remote.info("job done");
+ * await remote.close();
+ * await log.flush();
+ * assert.equal(sink.records[0].service, "api");
+ * await log.close();
+ * ```
  */
 export interface LoggerPort {
   /** Marks the object as a port. */
@@ -186,7 +260,23 @@ export interface LoggerPort {
   readonly options: Omit<LoggerOptions, "sinks" | "worker">;
 }
 
-/** Ring options. */
+/**
+ * Ring options.
+ *
+ * @example A small ring that drops the newest events when full
+ * ```ts
+ * import { createLogger, memorySink, type RingOptions } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const sink = memorySink();
+ * const ring: RingOptions = { bytes: 64 * 1024, overflow: "drop", maxRecordBytes: 512 };
+ * const log = createLogger({ ring, sinks: [sink] });
+ * log.info("big", { blob: "x".repeat(4096) });
+ * await log.flush();
+ * const blob = String(sink.records[0].fields.blob);
+ * assert.ok(blob.length < 4096); // cut at maxRecordBytes
+ * await log.close();
+ * ```
+ */
 export interface RingOptions {
   /** Bytes of the ring (rounded up to a power of two; default 8 MiB). */
   readonly bytes?: number;
@@ -196,7 +286,31 @@ export interface RingOptions {
   readonly maxRecordBytes?: number;
 }
 
-/** Options of {@link createLogger}. */
+/**
+ * Options of {@link createLogger}.
+ *
+ * @example Emit warnings, record debug, redact secrets
+ * ```ts
+ * import { createLogger, type LoggerOptions, memorySink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const sink = memorySink();
+ * const options: LoggerOptions = {
+ *   service: "billing",
+ *   level: "warn",
+ *   record: "debug",
+ *   directives: "warn,payments=info",
+ *   redact: ["card"],
+ *   sinks: [sink],
+ * };
+ * const log = createLogger(options);
+ * log.info("not emitted");
+ * log.child("payments").info("charged", { card: "4242 4242 4242 4242" });
+ * await log.flush();
+ * assert.equal(sink.records.length, 1);
+ * assert.equal(String(sink.records[0].fields.card), "[Redacted]");
+ * await log.close();
+ * ```
+ */
 export interface LoggerOptions {
   /** The service name, in every record (default `"app"`). */
   readonly service?: string;
@@ -237,7 +351,27 @@ export interface LoggerOptions {
   readonly snapshot?: SnapshotOptions;
 }
 
-/** Options of one {@link Logger.snapshot} call. */
+/**
+ * Options of one {@link Logger.snapshot} call.
+ *
+ * @example Snapshot one request's events
+ * ```ts
+ * import { createLogger, memorySink, type SnapshotRequest } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * const dir = mkdtempSync(join(tmpdir(), "ttlog-doc-"));
+ * const log = createLogger({ sinks: [memorySink()], snapshot: { dir } });
+ * log.info("cart loaded", { request_id: "r-1" });
+ * log.error("payment failed", { request_id: "r-2" });
+ * const request: SnapshotRequest = { where: { request_id: "r-2" } };
+ * const path = await log.snapshot("r-2 failed", request);
+ * await log.close();
+ * assert.deepEqual(readdirSync(dir).map((name) => join(dir, name)), [path]);
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
 export interface SnapshotRequest {
   /**
    * Keep only the events whose fields hold each of these values (compared
@@ -247,7 +381,28 @@ export interface SnapshotRequest {
   readonly where?: Readonly<Record<string, unknown>>;
 }
 
-/** What can take a snapshot by itself: see {@link SnapshotOptions.on}. */
+/**
+ * What can take a snapshot by itself: see {@link SnapshotOptions.on}.
+ *
+ * @example Snapshot on error events
+ * ```ts
+ * import { createLogger, memorySink, type SnapshotTrigger } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * const dir = mkdtempSync(join(tmpdir(), "ttlog-doc-"));
+ * const on: SnapshotTrigger[] = ["error"];
+ * const log = createLogger({ service: "shop", sinks: [memorySink()], snapshot: { dir, on } });
+ * log.debug("cache miss", { key: "cart:7" });
+ * log.error("checkout failed");
+ * await log.close();
+ * const files = readdirSync(dir);
+ * assert.equal(files.length, 1);
+ * assert.match(files[0], /^ttlog-shop-.*-error\.ttlog$/);
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
 export type SnapshotTrigger = "error" | "crash" | "signal" | "exit";
 
 const SNAPSHOT_TRIGGERS: readonly SnapshotTrigger[] = [
@@ -257,7 +412,30 @@ const SNAPSHOT_TRIGGERS: readonly SnapshotTrigger[] = [
   "exit",
 ];
 
-/** Options for snapshots: the last events of every ring, written as a .ttlog file. */
+/**
+ * Options for snapshots: the last events of every ring, written as a .ttlog file.
+ *
+ * @example Keep the two newest gzip snapshots
+ * ```ts
+ * import { createLogger, memorySink, type SnapshotOptions } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * const dir = mkdtempSync(join(tmpdir(), "ttlog-doc-"));
+ * const snapshot: SnapshotOptions = { dir, keep: 2, compression: "gzip", window: { seconds: 30 } };
+ * const log = createLogger({ sinks: [memorySink()], snapshot });
+ * for (const reason of ["first", "second", "third"]) {
+ *   log.info("step", { reason });
+ *   await log.snapshot(reason);
+ * }
+ * await log.close();
+ * const files = readdirSync(dir);
+ * assert.equal(files.length, 2);
+ * assert.ok(!files.some((name) => name.includes("first")));
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
 export interface SnapshotOptions {
   /** The directory (created if missing, mode 0700; default `"ttlog-snapshots"`). */
   readonly dir?: string;
