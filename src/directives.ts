@@ -17,7 +17,18 @@
 
 import { Level, type LevelValue, TtlogConfigError } from "./level.ts";
 
-/** One `target=level` entry of a directives spec. */
+/**
+ * One `target=level` entry of a directives spec.
+ *
+ * @example Find a target's entry
+ * ```ts
+ * import { Level, parseDirectives, type TargetDirective } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const { targets } = parseDirectives("info,db=debug");
+ * const db: TargetDirective | undefined = targets.find((d) => d.target === "db");
+ * assert.equal(db?.level, Level.debug);
+ * ```
+ */
 export interface TargetDirective {
   /** The dot-separated target, such as `"http.client"`. */
   readonly target: string;
@@ -25,7 +36,21 @@ export interface TargetDirective {
   readonly level: LevelValue;
 }
 
-/** Parsed level directives: a default and per-target levels. */
+/**
+ * Parsed level directives: a default and per-target levels.
+ *
+ * @example Build directives by hand
+ * ```ts
+ * import { type Directives, Level, levelFor } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const directives: Directives = {
+ *   default: Level.warn,
+ *   targets: [{ target: "db", level: Level.debug }],
+ * };
+ * assert.equal(levelFor(directives, "db.pool", Level.info), Level.debug);
+ * assert.equal(levelFor(directives, "http", Level.info), Level.warn);
+ * ```
+ */
 export interface Directives {
   /** The level of a bare entry, or `undefined` when the spec has none. */
   readonly default: LevelValue | undefined;
