@@ -9,6 +9,23 @@
  * `logged = emitted + filtered + dropped + lost + pending`, and after
  * `flush()` nothing is pending. Every loss (dropped or lost) also appears in
  * the output as one "lost N events" record.
+ *
+ * @example Check that the counters add up
+ * ```ts
+ * import { createLogger, memorySink, type Metrics } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const log = createLogger({ level: "info", record: "debug", sinks: [memorySink()] });
+ * log.info("emitted");
+ * log.debug("recorded, not emitted");
+ * await log.flush();
+ * const m: Metrics = log.metrics();
+ * assert.equal(m.logged, 2);
+ * assert.equal(m.emitted, 1);
+ * assert.equal(m.filtered, 1);
+ * assert.equal(m.pending, 0);
+ * assert.equal(m.logged, m.emitted + m.filtered + m.dropped + m.lost + m.pending);
+ * await log.close();
+ * ```
  */
 export interface Metrics {
   /** The logger's service name. */
@@ -55,7 +72,25 @@ export interface Metrics {
   readonly sinks: readonly { name: string; written: number; errors: number }[];
 }
 
-/** Anything with a `metrics()` method, such as a logger. */
+/**
+ * Anything with a `metrics()` method, such as a logger.
+ *
+ * @example Sum the losses of several loggers
+ * ```ts
+ * import { createLogger, type HasMetrics, memorySink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * function lostOrDropped(sources: readonly HasMetrics[]): number {
+ *   return sources.reduce((sum, s) => sum + s.metrics().lost + s.metrics().dropped, 0);
+ * }
+ * const api = createLogger({ service: "api", sinks: [memorySink()] });
+ * const jobs = createLogger({ service: "jobs", sinks: [memorySink()] });
+ * api.info("request");
+ * jobs.info("job");
+ * await Promise.all([api.flush(), jobs.flush()]);
+ * assert.equal(lostOrDropped([api, jobs]), 0);
+ * await Promise.all([api.close(), jobs.close()]);
+ * ```
+ */
 export interface HasMetrics {
   /** The counters. */
   metrics(): Metrics;
