@@ -10,7 +10,28 @@ import type { Logger } from "./logger.ts";
 import { safeString } from "./record/encode.ts";
 import { tryBuiltin } from "./runtime/builtin.ts";
 
-/** Options of {@link captureConsole}. */
+/**
+ * Options of {@link captureConsole}.
+ *
+ * @example Capture under a target of your own
+ * ```ts
+ * import { captureConsole, type CaptureConsoleOptions, createLogger, memorySink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const sink = memorySink();
+ * const log = createLogger({ sinks: [sink] });
+ * const options: CaptureConsoleOptions = { target: "legacy", passThrough: false };
+ * const restore = captureConsole(log, options);
+ * try {
+ *   console.log("user %s signed up", "ada");
+ * } finally {
+ *   restore();
+ * }
+ * await log.flush();
+ * assert.equal(sink.records[0].target, "legacy");
+ * assert.equal(sink.records[0].msg, "user ada signed up");
+ * await log.close();
+ * ```
+ */
 export interface CaptureConsoleOptions {
   /** The target of the captured events (default `"console"`). */
   readonly target?: string;
