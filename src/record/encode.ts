@@ -59,7 +59,25 @@ import {
 } from "./tags.ts";
 import { writeWtf8, wtf8Fit, wtf8Length } from "./wtf8.ts";
 
-/** Size limits applied while encoding; past them values are cut with a visible marker. */
+/**
+ * Size limits applied while encoding; past them values are cut with a visible marker.
+ *
+ * @example Cut long strings and big arrays
+ * ```ts
+ * import { createLogger, type EncodeLimits, memorySink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const sink = memorySink();
+ * const limits: Partial<EncodeLimits> = { string: 10, items: 3 };
+ * const log = createLogger({ sinks: [sink], limits });
+ * log.info("upload", { body: "x".repeat(50), ids: [1, 2, 3, 4, 5] });
+ * await log.flush();
+ * assert.equal(
+ *   JSON.stringify(sink.records[0].fields),
+ *   '{"body":"xxxxxxxxxx…[40 more chars]","ids":[1,2,3,"[2 more items]"]}',
+ * );
+ * await log.close();
+ * ```
+ */
 export interface EncodeLimits {
   /** Longest string kept, in UTF-16 units (default 8192). */
   readonly string: number;

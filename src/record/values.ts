@@ -8,10 +8,48 @@
 
 import type { LevelName } from "../level.ts";
 
-/** Field values as they come out of a record. */
+/**
+ * Field values as they come out of a record.
+ *
+ * @example Read decoded fields
+ * ```ts
+ * import { createLogger, type FieldValues, memorySink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const sink = memorySink();
+ * const log = createLogger({ sinks: [sink] });
+ * log.info("order placed", { id: 7, at: new Date(0), tags: ["new"] });
+ * await log.flush();
+ * const fields: FieldValues = sink.records[0].fields;
+ * assert.equal(fields.id, 7);
+ * assert.deepEqual(fields.tags, ["new"]);
+ * assert.ok(fields.at instanceof Date);
+ * await log.close();
+ * ```
+ */
 export type FieldValues = Record<string, unknown>;
 
-/** One decoded event, as sinks and formatters see it. */
+/**
+ * One decoded event, as sinks and formatters see it.
+ *
+ * @example Inspect a record
+ * ```ts
+ * import { createLogger, type LogRecord, memorySink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const sink = memorySink();
+ * const log = createLogger({ service: "checkout", sinks: [sink] });
+ * const before = Date.now();
+ * log.child("db").warn("slow query", { ms: 812 });
+ * await log.flush();
+ * const record: LogRecord = sink.records[0];
+ * assert.equal(record.level, "warn");
+ * assert.equal(record.target, "db");
+ * assert.equal(record.service, "checkout");
+ * assert.equal(record.msg, "slow query");
+ * assert.deepEqual(record.fields, { ms: 812 });
+ * assert.ok(record.time >= before);
+ * await log.close();
+ * ```
+ */
 export interface LogRecord {
   /** Milliseconds since the Unix epoch (may have a fractional part). */
   readonly time: number;
@@ -36,7 +74,27 @@ export interface LogRecord {
   readonly template?: readonly string[];
 }
 
-/** Kinds of {@link Marker}. */
+/**
+ * Kinds of {@link Marker}.
+ *
+ * @example Tell a redacted value from a circular one
+ * ```ts
+ * import { createLogger, Marker, type MarkerKind, memorySink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const sink = memorySink();
+ * const log = createLogger({ sinks: [sink], redact: ["token"] });
+ * const node: Record<string, unknown> = { name: "root" };
+ * node.self = node;
+ * log.info("login", { token: "s3cret", node });
+ * await log.flush();
+ * const kindOf = (value: unknown): MarkerKind | undefined =>
+ *   value instanceof Marker ? value.kind : undefined;
+ * const fields = sink.records[0].fields;
+ * assert.equal(kindOf(fields.token), "redacted");
+ * assert.equal(kindOf((fields.node as Record<string, unknown>).self), "circular");
+ * await log.close();
+ * ```
+ */
 export type MarkerKind =
   | "circular"
   | "depth"
