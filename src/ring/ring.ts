@@ -78,7 +78,26 @@ export const KIND_PAD = 2;
 /** Bytes of an event record's header: length+kind, seq, time (f64), level+target, site. */
 export const HEADER_BYTES = 24;
 
-/** What happens when the drain lags and the ring is full. */
+/**
+ * What happens when the drain lags and the ring is full.
+ *
+ * @example Drop the newest events of a burst, and count them
+ * ```ts
+ * import { createLogger, memorySink, type OverflowPolicy } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const sink = memorySink();
+ * const overflow: OverflowPolicy = "drop";
+ * // worker: false: the drain runs after this task, so the burst fills the ring.
+ * const log = createLogger({ sinks: [sink], worker: false, ring: { bytes: 4096, overflow } });
+ * for (let i = 0; i < 1000; i++) log.info("tick", { i });
+ * await log.flush();
+ * const m = log.metrics();
+ * assert.ok(m.dropped > 0);
+ * assert.equal(m.logged, m.emitted + m.dropped);
+ * assert.equal(sink.records.at(-1)?.msg, `lost ${m.dropped} events`);
+ * await log.close();
+ * ```
+ */
 export type OverflowPolicy = "overwrite" | "drop" | "block";
 
 /** Overflow policies as stored in the control block. */
