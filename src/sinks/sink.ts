@@ -64,6 +64,17 @@ export interface Sink {
  * A recipe for a sink: the worker imports `module`, calls its export
  * `factory` with `options` (which must survive structured clone) and gets
  * an equivalent sink.
+ *
+ * @example A built-in sink's recipe
+ * ```ts
+ * import { consoleSink, type SinkSpec } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const spec: SinkSpec | undefined = consoleSink({ format: "ndjson" }).spec;
+ * assert.equal(spec?.factory, "consoleSink");
+ * assert.deepEqual(structuredClone(spec), spec); // it can cross to a worker
+ * // A formatter function cannot: such a sink has no spec.
+ * assert.equal(consoleSink({ format: (r) => r.msg }).spec, undefined);
+ * ```
  */
 export interface SinkSpec {
   /** URL of the module that exports the factory (its `import.meta.url`). */
@@ -74,7 +85,31 @@ export interface SinkSpec {
   readonly options: unknown;
 }
 
-/** A dictionary entry, as a producer's dictionary stores it. */
+/**
+ * A dictionary entry, as a producer's dictionary stores it.
+ *
+ * @example Keep every entry a raw sink is given
+ * ```ts
+ * import { createLogger, type RawEntry, type Sink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const dictionary = new Map<number, RawEntry>();
+ * const raw: Sink = {
+ *   name: "raw",
+ *   write() {},
+ *   writeRaw(batches) {
+ *     for (const batch of batches) {
+ *       for (const entry of batch.entries) dictionary.set(entry.id, entry);
+ *     }
+ *   },
+ * };
+ * const log = createLogger({ sinks: [raw] });
+ * const user = "ada";
+ * log.info`user ${user} logged in`;
+ * await log.close();
+ * assert.ok(dictionary.has(1));
+ * assert.ok([...dictionary.values()].some((entry) => entry.kind === 2)); // the call site
+ * ```
+ */
 export interface RawEntry {
   /** Its id (1 and up, in the order the producer added entries). */
   readonly id: number;
@@ -84,7 +119,31 @@ export interface RawEntry {
   readonly payload: Uint8Array;
 }
 
-/** Events a producer lost: a "lost N events" record, undecoded. */
+/**
+ * Events a producer lost: a "lost N events" record, undecoded.
+ *
+ * @example Count what a raw sink was told was lost
+ * ```ts
+ * import { createLogger, type RawLoss, type Sink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const losses: RawLoss[] = [];
+ * const raw: Sink = {
+ *   name: "raw",
+ *   write() {},
+ *   writeRaw(batches) {
+ *     for (const batch of batches) losses.push(...batch.losses);
+ *   },
+ * };
+ * // A small ring and a drain that runs after this task: the burst overflows.
+ * const log = createLogger({ sinks: [raw], worker: false, ring: { bytes: 4096, overflow: "drop" } });
+ * for (let i = 0; i < 1000; i++) log.info("tick", { i });
+ * await log.flush();
+ * const lost = losses.reduce((sum, loss) => sum + loss.lost, 0);
+ * assert.ok(lost > 0);
+ * assert.equal(lost, log.metrics().dropped);
+ * await log.close();
+ * ```
+ */
 export interface RawLoss {
   /** How many events. */
   readonly lost: number;
@@ -97,6 +156,33 @@ export interface RawLoss {
  * batches of one producer arrive in order, each carrying the dictionary
  * entries the producer added since its previous batch: a sink that keeps
  * every entry it was given can decode every record.
+ *
+ * @example A raw sink that counts records and bytes
+ * ```ts
+ * import { createLogger, type RawBatch, type Sink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * let count = 0;
+ * let bytes = 0;
+ * let service = "";
+ * const raw: Sink = {
+ *   name: "raw",
+ *   write() {}, // not called: writeRaw takes the records
+ *   writeRaw(batches: readonly RawBatch[]) {
+ *     for (const batch of batches) {
+ *       service = batch.service;
+ *       count += batch.count;
+ *       bytes += batch.records.byteLength;
+ *     }
+ *   },
+ * };
+ * const log = createLogger({ service: "checkout", sinks: [raw] });
+ * log.info("one");
+ * log.info("two", { n: 2 });
+ * await log.close();
+ * assert.equal(count, 2);
+ * assert.ok(bytes > 0);
+ * assert.equal(service, "checkout");
+ * ```
  */
 export interface RawBatch {
   /** The logger's service name. */
@@ -116,5 +202,20 @@ export interface RawBatch {
   readonly losses: readonly RawLoss[];
 }
 
-/** Turns one record into one line of text, without the line end. */
+/**
+ * Turns one record into one line of text, without the line end.
+ *
+ * @example A formatter of your own for the console
+ * ```ts
+ * import { consoleSink, createLogger, type Formatter, memorySink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const short: Formatter = (record) => `${record.level.toUpperCase()} ${record.msg}`;
+ * const sink = memorySink();
+ * const log = createLogger({ sinks: [sink, consoleSink({ format: short })] });
+ * log.warn("disk almost full");
+ * await log.flush();
+ * assert.equal(short(sink.records[0]), "WARN disk almost full");
+ * await log.close();
+ * ```
+ */
 export type Formatter = (record: LogRecord) => string;
