@@ -35,7 +35,25 @@ import { type ChunkEntry, ChunkKind } from "../snapshot/format.ts";
 import { usedEntries } from "../snapshot/used_entries.ts";
 import type { Formatter, RawBatch, Sink, SinkSpec } from "./sink.ts";
 
-/** When and how {@link fileSink} rotates its file. */
+/**
+ * When and how {@link fileSink} rotates its file.
+ *
+ * @example Rotate by size and keep two old files
+ * ```ts
+ * import { createLogger, type FileRotateOptions, fileSink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * const dir = mkdtempSync(join(tmpdir(), "ttlog-doc-"));
+ * const rotate: FileRotateOptions = { bytes: 1024, keep: 2 };
+ * const log = createLogger({ sinks: [fileSink({ path: join(dir, "app.ndjson"), rotate })] });
+ * for (let i = 0; i < 200; i++) log.info("tick", { i }); // about 10 KiB
+ * await log.close();
+ * assert.deepEqual(readdirSync(dir).sort(), ["app.ndjson", "app.ndjson.1", "app.ndjson.2"]);
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
 export interface FileRotateOptions {
   /**
    * Rotate before the file would grow past this many bytes (as written to
@@ -52,7 +70,31 @@ export interface FileRotateOptions {
   readonly keep?: number;
 }
 
-/** Options of {@link fileSink}; plain data, so a worker can rebuild the sink. */
+/**
+ * Options of {@link fileSink}; plain data, so a worker can rebuild the sink.
+ *
+ * @example Write gzip-compressed text lines
+ * ```ts
+ * import { createLogger, fileSink, type FileSinkOptions } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { gunzipSync } from "node:zlib";
+ * const dir = mkdtempSync(join(tmpdir(), "ttlog-doc-"));
+ * const options: FileSinkOptions = {
+ *   path: join(dir, "app.log.gz"),
+ *   format: "text",
+ *   compression: "gzip",
+ * };
+ * const log = createLogger({ sinks: [fileSink(options)] });
+ * log.warn("disk almost full", { free: 3 });
+ * await log.close();
+ * const text = gunzipSync(readFileSync(options.path)).toString("utf8");
+ * assert.match(text, /WARN.*disk almost full/);
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
 export interface FileSinkOptions {
   /** The file to append to. Its directory must exist. */
   readonly path: string;
