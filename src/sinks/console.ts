@@ -14,7 +14,21 @@ import { TtlogConfigError } from "../level.ts";
 /** UTF-16 units whose UTF-8 encoding always fits in PIPE_BUF (4096 bytes). */
 const ATOMIC_UNITS = 1365;
 
-/** Options of {@link consoleSink}. */
+/**
+ * Options of {@link consoleSink}.
+ *
+ * @example Uncoloured text on stderr
+ * ```ts
+ * import { consoleSink, type ConsoleSinkOptions, createLogger } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const options: ConsoleSinkOptions = { format: "text", stream: "stderr", color: false };
+ * const sink = consoleSink(options);
+ * assert.equal(sink.name, "console:stderr");
+ * const log = createLogger({ sinks: [sink] });
+ * log.warn("disk almost full", { free: 3 });
+ * await log.close();
+ * ```
+ */
 export interface ConsoleSinkOptions {
   /** `"text"` (default), `"ndjson"`, or a formatter of your own. */
   readonly format?: "text" | "ndjson" | Formatter;

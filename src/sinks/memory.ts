@@ -8,7 +8,25 @@
 import type { LogRecord } from "../record/values.ts";
 import type { Sink } from "./sink.ts";
 
-/** A {@link Sink} that keeps what it receives. */
+/**
+ * A {@link Sink} that keeps what it receives.
+ *
+ * @example Clear between checks
+ * ```ts
+ * import { createLogger, type MemorySink, memorySink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const sink: MemorySink = memorySink();
+ * const log = createLogger({ sinks: [sink] });
+ * log.info("first");
+ * await log.flush();
+ * assert.equal(sink.records.length, 1);
+ * sink.clear();
+ * log.info("second");
+ * await log.flush();
+ * assert.deepEqual(sink.records.map((r) => r.msg), ["second"]);
+ * await log.close();
+ * ```
+ */
 export interface MemorySink extends Sink {
   /** Every record received, oldest first (the oldest go first past `limit`). */
   readonly records: LogRecord[];
@@ -16,7 +34,22 @@ export interface MemorySink extends Sink {
   clear(): void;
 }
 
-/** Options of {@link memorySink}. */
+/**
+ * Options of {@link memorySink}.
+ *
+ * @example Keep only the newest records
+ * ```ts
+ * import { createLogger, memorySink, type MemorySinkOptions } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const options: MemorySinkOptions = { limit: 2 };
+ * const sink = memorySink(options);
+ * const log = createLogger({ sinks: [sink] });
+ * for (const msg of ["a", "b", "c"]) log.info(msg);
+ * await log.flush();
+ * assert.deepEqual(sink.records.map((r) => r.msg), ["b", "c"]);
+ * await log.close();
+ * ```
+ */
 export interface MemorySinkOptions {
   /** Most records kept; the oldest are forgotten past it (default: no limit). */
   readonly limit?: number;

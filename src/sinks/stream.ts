@@ -10,7 +10,24 @@ import { TtlogConfigError } from "../level.ts";
 import type { LogRecord } from "../record/values.ts";
 import type { Formatter, Sink } from "./sink.ts";
 
-/** Options of {@link streamSink}. */
+/**
+ * Options of {@link streamSink}.
+ *
+ * @example Text lines into a TransformStream
+ * ```ts
+ * import { createLogger, streamSink, type StreamSinkOptions } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+ * const options: StreamSinkOptions = { format: "text" };
+ * const log = createLogger({ sinks: [streamSink(writable, options)] });
+ * log.info("ready", { port: 8080 });
+ * const closed = log.close();
+ * const text = await new Response(readable).text();
+ * await closed;
+ * assert.match(text, /ready/);
+ * assert.doesNotMatch(text, /^\{/); // not JSON
+ * ```
+ */
 export interface StreamSinkOptions {
   /** `"ndjson"` (default) or `"text"` (never coloured). */
   readonly format?: "text" | "ndjson";
