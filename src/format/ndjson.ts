@@ -8,7 +8,28 @@
 import { LoggedError, type LogRecord, Marker } from "../record/values.ts";
 import type { Formatter } from "../sinks/sink.ts";
 
-/** Options for {@link ndjsonFormatter}. */
+/**
+ * Options for {@link ndjsonFormatter}.
+ *
+ * @example Add the sequence number
+ * ```ts
+ * import { type LogRecord, ndjsonFormatter, type NdjsonFormatterOptions } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const options: NdjsonFormatterOptions = { seq: true };
+ * const record: LogRecord = {
+ *   time: 0,
+ *   level: "info",
+ *   target: "",
+ *   msg: "ready",
+ *   fields: { port: 8080 },
+ *   service: "api",
+ *   seq: 41,
+ * };
+ * const line = JSON.parse(ndjsonFormatter(options)(record));
+ * assert.equal(line.seq, 41);
+ * assert.equal(line.port, 8080);
+ * ```
+ */
 export interface NdjsonFormatterOptions {
   /**
    * Add the producer's sequence number as `"seq"` after `"service"` (then

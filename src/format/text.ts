@@ -13,7 +13,26 @@ import { TtlogConfigError } from "../level.ts";
 import { LoggedError, type LogRecord, Marker } from "../record/values.ts";
 import type { Formatter } from "../sinks/sink.ts";
 
-/** Options for {@link textFormatter}. */
+/**
+ * Options for {@link textFormatter}.
+ *
+ * @example Time of day, no colour
+ * ```ts
+ * import { type LogRecord, textFormatter, type TextFormatterOptions } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const options: TextFormatterOptions = { timestamp: "time", color: false };
+ * const record: LogRecord = {
+ *   time: Date.UTC(2026, 10, 25, 15, 4, 2, 123),
+ *   level: "warn",
+ *   target: "db",
+ *   msg: "slow query",
+ *   fields: { ms: 812 },
+ *   service: "checkout",
+ *   seq: 0,
+ * };
+ * assert.equal(textFormatter(options)(record), "15:04:02.123 WARN  db slow query ms=812");
+ * ```
+ */
 export interface TextFormatterOptions {
   /**
    * Colour the level and dim the target with ANSI escapes. The caller decides,
