@@ -37,7 +37,20 @@ interface Lz4Wasm {
   __wbindgen_free(ptr: number, size: number): void;
 }
 
-/** Where to get lz4-wasm's WebAssembly from; give at most one. */
+/**
+ * Where to get lz4-wasm's WebAssembly from; give at most one.
+ *
+ * @example Load the WebAssembly from bytes you read yourself
+ * ```ts
+ * import { initLz4, type Lz4InitOptions, TtlogConfigError } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * import { readFileSync } from "node:fs";
+ * const url = new URL(import.meta.resolve("lz4-wasm/lz4_wasm_bg.wasm"));
+ * const options: Lz4InitOptions = { bytes: readFileSync(url) };
+ * await initLz4(options);
+ * await assert.rejects(initLz4({ ...options, url }), TtlogConfigError); // only one
+ * ```
+ */
 export interface Lz4InitOptions {
   /**
    * A compiled module, such as a `.wasm` import on Cloudflare Workers or
