@@ -5,13 +5,51 @@
  * @module
  */
 
-/** Names of the runtimes ttlog knows. */
+/**
+ * Names of the runtimes ttlog knows.
+ *
+ * @example Name the runtime for people
+ * ```ts
+ * import { runtime, type RuntimeName } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const labels: Record<RuntimeName, string> = {
+ *   deno: "Deno",
+ *   bun: "Bun",
+ *   node: "Node.js",
+ *   web: "a browser or edge runtime",
+ * };
+ * assert.equal(typeof labels[runtime.name], "string");
+ * ```
+ */
 export type RuntimeName = "deno" | "bun" | "node" | "web";
 
-/** An output stream of the process. */
+/**
+ * An output stream of the process.
+ *
+ * @example Send console lines to stderr
+ * ```ts
+ * import { consoleSink, runtime, type StdStream } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const stream: StdStream = "stderr";
+ * assert.equal(consoleSink({ stream }).name, "console:stderr");
+ * assert.equal(typeof runtime.isTerminal(stream), "boolean");
+ * ```
+ */
 export type StdStream = "stdout" | "stderr";
 
-/** What ttlog needs from the runtime it runs on. */
+/**
+ * What ttlog needs from the runtime it runs on.
+ *
+ * @example Read the environment through the detected runtime
+ * ```ts
+ * import { detectRuntime, type Runtime } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const rt: Runtime = detectRuntime();
+ * assert.equal(rt.env("TTLOG_EXAMPLE_SURELY_UNSET"), undefined);
+ * assert.equal(typeof rt.version, "string");
+ * rt.write("stderr", `logging on ${rt.name}\n`);
+ * ```
+ */
 export interface Runtime {
   /** Which runtime this is. */
   readonly name: RuntimeName;
