@@ -23,7 +23,39 @@ import { TtlogConfigError } from "./level.ts";
 import type { Logger } from "./logger.ts";
 import { type HasMetrics, prometheusText } from "./metrics.ts";
 
-/** Options of {@link withLogging}. */
+/**
+ * Options of {@link withLogging}.
+ *
+ * @example Snapshot the events of a request that failed
+ * ```ts
+ * import { createLogger, memorySink } from "@ttlog/ttlog";
+ * import { withLogging, type WithLoggingOptions } from "@ttlog/ttlog/http";
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * const dir = mkdtempSync(join(tmpdir(), "ttlog-doc-"));
+ * const sink = memorySink();
+ * const log = createLogger({ sinks: [sink], snapshot: { dir } });
+ * const options: WithLoggingOptions = {
+ *   log,
+ *   target: "api",
+ *   requestIdHeader: "x-correlation-id",
+ *   snapshot: "5xx",
+ * };
+ * const handler = withLogging(() => new Response("down", { status: 503 }), options);
+ * const res = await handler(
+ *   new Request("http://localhost/pay", { headers: { "x-correlation-id": "c-9" } }),
+ * );
+ * assert.equal(res.headers.get("x-correlation-id"), "c-9");
+ * await log.flush();
+ * assert.equal(sink.records[0].target, "api");
+ * assert.equal(sink.records[0].level, "error");
+ * await log.close();
+ * assert.equal(readdirSync(dir).length, 1);
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
 export interface WithLoggingOptions {
   /** The logger (its child with target `target` logs the requests). */
   readonly log: Logger;
@@ -51,7 +83,25 @@ export interface WithLoggingOptions {
   readonly context?: boolean;
 }
 
-/** A fetch-style handler: a Request (and whatever the server passes) in, a Response out. */
+/**
+ * A fetch-style handler: a Request (and whatever the server passes) in, a Response out.
+ *
+ * @example Type a handler, then wrap it
+ * ```ts
+ * import { createLogger, memorySink } from "@ttlog/ttlog";
+ * import { type FetchHandler, withLogging } from "@ttlog/ttlog/http";
+ * import assert from "node:assert/strict";
+ * const hello: FetchHandler = (req) =>
+ *   new Response(`hello ${new URL(req.url).searchParams.get("name")}`);
+ * const sink = memorySink();
+ * const log = createLogger({ sinks: [sink] });
+ * const res = await withLogging(hello, { log })(new Request("http://localhost/?name=ada"));
+ * assert.equal(await res.text(), "hello ada");
+ * await log.flush();
+ * assert.equal(sink.records[0].fields.status, 200);
+ * await log.close();
+ * ```
+ */
 export type FetchHandler<Rest extends unknown[] = unknown[]> = (
   request: Request,
   ...rest: Rest
@@ -356,7 +406,39 @@ export function metricsHandler(
   };
 }
 
-/** The parts of node:http's IncomingMessage that {@link nodeListener} reads. */
+/**
+ * The parts of node:http's IncomingMessage that {@link nodeListener} reads.
+ *
+ * @example Feed a listener a request body without a server
+ * ```ts
+ * import { nodeListener, type NodeRequestLike } from "@ttlog/ttlog/http";
+ * import assert from "node:assert/strict";
+ * const req: NodeRequestLike = {
+ *   method: "POST",
+ *   url: "/echo",
+ *   headers: { host: "example.test" },
+ *   async *[Symbol.asyncIterator]() {
+ *     yield new TextEncoder().encode("ping");
+ *   },
+ * };
+ * const echo = nodeListener(async (request) => new Response(await request.text()));
+ * let body = "";
+ * await new Promise((done) => {
+ *   echo(req, {
+ *     headersSent: false,
+ *     writeHead() {},
+ *     write(chunk) {
+ *       body += new TextDecoder().decode(chunk);
+ *       return true;
+ *     },
+ *     end: done,
+ *     once() {},
+ *     destroy: done,
+ *   });
+ * });
+ * assert.equal(body, "ping");
+ * ```
+ */
 export interface NodeRequestLike extends AsyncIterable<Uint8Array> {
   /** The method. */
   readonly method?: string;
@@ -368,7 +450,34 @@ export interface NodeRequestLike extends AsyncIterable<Uint8Array> {
   readonly socket?: object | null;
 }
 
-/** The parts of node:http's ServerResponse that {@link nodeListener} uses. */
+/**
+ * The parts of node:http's ServerResponse that {@link nodeListener} uses.
+ *
+ * @example Read the status and headers a listener sends
+ * ```ts
+ * import { nodeListener, type NodeResponseLike } from "@ttlog/ttlog/http";
+ * import assert from "node:assert/strict";
+ * let status = 0;
+ * let headers: string[] = [];
+ * await new Promise((done) => {
+ *   const res: NodeResponseLike = {
+ *     headersSent: false,
+ *     writeHead(code, list) {
+ *       status = code;
+ *       headers = list.flat();
+ *     },
+ *     write: () => true,
+ *     end: done,
+ *     once: () => {},
+ *     destroy: done,
+ *   };
+ *   const listener = nodeListener(() => new Response(null, { status: 204, headers: { "x-app": "shop" } }));
+ *   listener({ method: "GET", url: "/", headers: {}, async *[Symbol.asyncIterator]() {} }, res);
+ * });
+ * assert.equal(status, 204);
+ * assert.deepEqual(headers, ["x-app", "shop"]);
+ * ```
+ */
 export interface NodeResponseLike {
   /** Whether the status line was sent. */
   readonly headersSent: boolean;
