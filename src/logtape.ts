@@ -24,7 +24,33 @@ import type { Logger } from "./logger.ts";
 import { renderValue } from "./record/decode.ts";
 import { safeString } from "./record/encode.ts";
 
-/** The fields of a LogTape log record that the sink reads. */
+/**
+ * The fields of a LogTape log record that the sink reads.
+ *
+ * @example Pass a record on by hand
+ * ```ts
+ * import { createLogger, memorySink } from "@ttlog/ttlog";
+ * import { type LogTapeRecord, ttlogSink } from "@ttlog/ttlog/logtape";
+ * import assert from "node:assert/strict";
+ * const sink = memorySink();
+ * const log = createLogger({ sinks: [sink] });
+ * // What LogTape passes for logger.error("Payment failed"):
+ * const record: LogTapeRecord = {
+ *   category: ["billing"],
+ *   level: "error",
+ *   message: ["Payment failed"],
+ *   rawMessage: "Payment failed",
+ *   timestamp: Date.now(),
+ *   properties: { order: 7 },
+ * };
+ * ttlogSink(log)(record);
+ * await log.flush();
+ * assert.equal(sink.records[0].target, "billing");
+ * assert.equal(sink.records[0].msg, "Payment failed");
+ * assert.deepEqual(sink.records[0].fields, { order: 7 });
+ * await log.close();
+ * ```
+ */
 export interface LogTapeRecord {
   /** The logger's category, such as `["my-lib", "db"]`. */
   readonly category: readonly string[];
@@ -40,7 +66,30 @@ export interface LogTapeRecord {
   readonly properties: Record<string, unknown>;
 }
 
-/** Options of {@link ttlogSink}. */
+/**
+ * Options of {@link ttlogSink}.
+ *
+ * @example Put every LogTape category under one target
+ * ```ts
+ * import { createLogger, memorySink } from "@ttlog/ttlog";
+ * import { ttlogSink, type TtlogSinkOptions } from "@ttlog/ttlog/logtape";
+ * import assert from "node:assert/strict";
+ * const sink = memorySink();
+ * const log = createLogger({ sinks: [sink] });
+ * const options: TtlogSinkOptions = { prefix: "deps" };
+ * ttlogSink(log, options)({
+ *   category: ["my-lib", "db"],
+ *   level: "info",
+ *   message: ["connected"],
+ *   rawMessage: "connected",
+ *   timestamp: Date.now(),
+ *   properties: {},
+ * });
+ * await log.flush();
+ * assert.equal(sink.records[0].target, "deps.my-lib.db");
+ * await log.close();
+ * ```
+ */
 export interface TtlogSinkOptions {
   /** A target prefix for every category (default none: `["my-lib", "db"]` becomes `my-lib.db`). */
   readonly prefix?: string;
