@@ -21,7 +21,25 @@ import {
   shown,
 } from "./http_batch.ts";
 
-/** A resource attribute value: what OTLP attributes hold and structured clone keeps. */
+/**
+ * A resource attribute value: what OTLP attributes hold and structured clone keeps.
+ *
+ * @example Resource attributes of several types
+ * ```ts
+ * import { type OtlpAttributeValue, otlpSink } from "@ttlog/ttlog/otlp";
+ * import assert from "node:assert/strict";
+ * const resource: Record<string, OtlpAttributeValue> = {
+ *   "deployment.environment": "prod",
+ *   "service.instance.number": 3,
+ *   "host.arch.64bit": true,
+ *   "service.regions": ["eu-west-1", "us-east-1"],
+ * };
+ * const sink = otlpSink({ url: "http://127.0.0.1:4318/v1/logs", resource });
+ * const options = sink.spec.options as { resource: Record<string, OtlpAttributeValue> };
+ * assert.deepEqual(options.resource, resource);
+ * await sink.close(); // nothing was written, so nothing was sent
+ * ```
+ */
 export type OtlpAttributeValue =
   | string
   | number
@@ -31,6 +49,47 @@ export type OtlpAttributeValue =
 /**
  * Options of {@link otlpSink}. Plain data only, so a drain in a worker can
  * rebuild the sink from its `spec`.
+ *
+ * @example Export to a receiver and read what it got
+ * ```ts
+ * import { createLogger } from "@ttlog/ttlog";
+ * import { otlpSink, type OtlpSinkOptions } from "@ttlog/ttlog/otlp";
+ * import assert from "node:assert/strict";
+ * import { createServer } from "node:http";
+ * const requests: { resourceLogs: { resource: unknown; scopeLogs: unknown[] }[] }[] = [];
+ * const server = createServer(async (req, res) => {
+ *   let body = "";
+ *   for await (const chunk of req) body += chunk;
+ *   requests.push(JSON.parse(body));
+ *   res.setHeader("content-type", "application/json");
+ *   res.end("{}");
+ * });
+ * await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+ * const { port } = server.address() as { port: number };
+ * const options: OtlpSinkOptions = {
+ *   url: `http://127.0.0.1:${port}/v1/logs`,
+ *   resource: { "deployment.environment": "staging" },
+ *   batch: { events: 100, ms: 500 },
+ * };
+ * const log = createLogger({ service: "checkout", sinks: [otlpSink(options)] });
+ * log.child("payments").info("paid", { order: 42 });
+ * await log.close();
+ * const { resource, scopeLogs } = requests[0].resourceLogs[0];
+ * assert.deepEqual(resource, {
+ *   attributes: [
+ *     { key: "service.name", value: { stringValue: "checkout" } },
+ *     { key: "deployment.environment", value: { stringValue: "staging" } },
+ *   ],
+ * });
+ * const [{ scope, logRecords }] = scopeLogs as {
+ *   scope: { name: string };
+ *   logRecords: { severityNumber: number; body: unknown }[];
+ * }[];
+ * assert.equal(scope.name, "payments");
+ * assert.equal(logRecords[0].severityNumber, 9);
+ * assert.deepEqual(logRecords[0].body, { stringValue: "paid" });
+ * await new Promise((ok) => server.close(ok));
+ * ```
  */
 export interface OtlpSinkOptions {
   /**
