@@ -20,7 +20,18 @@ import {
 } from "./http_batch.ts";
 import type { Sink, SinkSpec } from "./sink.ts";
 
-/** Syslog facility names (RFC 5424 §6.2.1), with their codes. */
+/**
+ * Syslog facility names (RFC 5424 §6.2.1), with their codes.
+ *
+ * @example Work out a PRI value
+ * ```ts
+ * import { SYSLOG_FACILITIES, SYSLOG_SEVERITY } from "@ttlog/ttlog/syslog";
+ * import assert from "node:assert/strict";
+ * assert.equal(SYSLOG_FACILITIES.local0, 16);
+ * // PRI = facility * 8 + severity: a warning from local0 is <132>.
+ * assert.equal(SYSLOG_FACILITIES.local0 * 8 + SYSLOG_SEVERITY.warn, 132);
+ * ```
+ */
 export const SYSLOG_FACILITIES: Readonly<Record<SyslogFacility, number>> =
   Object.freeze({
     kern: 0,
@@ -49,7 +60,29 @@ export const SYSLOG_FACILITIES: Readonly<Record<SyslogFacility, number>> =
     local7: 23,
   });
 
-/** A facility name; see {@link SYSLOG_FACILITIES}. */
+/**
+ * A facility name; see {@link SYSLOG_FACILITIES}.
+ *
+ * @example Log as local3 to a UDP receiver
+ * ```ts
+ * import { createLogger } from "@ttlog/ttlog";
+ * import { type SyslogFacility, syslogSink } from "@ttlog/ttlog/syslog";
+ * import assert from "node:assert/strict";
+ * import { createSocket } from "node:dgram";
+ * const receiver = createSocket("udp4");
+ * await new Promise<void>((ok) => receiver.bind(0, "127.0.0.1", ok));
+ * const { port } = receiver.address();
+ * const message = new Promise<string>((ok) =>
+ *   receiver.once("message", (data) => ok(data.toString("utf8")))
+ * );
+ * const facility: SyslogFacility = "local3";
+ * const log = createLogger({ sinks: [syslogSink({ port, facility })] });
+ * log.warn("disk almost full");
+ * await log.close();
+ * assert.match(await message, /^<156>1 /); // 19 * 8 + 4 (warning)
+ * receiver.close();
+ * ```
+ */
 export type SyslogFacility =
   | "kern"
   | "user"
@@ -98,7 +131,22 @@ export const SYSLOG_SEVERITY: Readonly<Record<string, number>> = Object
     fatal: 2,
   });
 
-/** How a TCP sink reconnects; see {@link SyslogSinkOptions}. */
+/**
+ * How a TCP sink reconnects; see {@link SyslogSinkOptions}.
+ *
+ * @example Give up sooner on a receiver that is down
+ * ```ts
+ * import { TtlogConfigError } from "@ttlog/ttlog";
+ * import { type SyslogReconnectOptions, syslogSink } from "@ttlog/ttlog/syslog";
+ * import assert from "node:assert/strict";
+ * const reconnect: SyslogReconnectOptions = { attempts: 3, baseMs: 100 };
+ * const sink = syslogSink({ transport: "tcp", port: 6514, reconnect });
+ * const options = sink.spec.options as { reconnect: SyslogReconnectOptions };
+ * assert.deepEqual(options.reconnect, { attempts: 3, baseMs: 100, maxMs: 10_000 });
+ * await sink.close(); // nothing written: no connection was opened
+ * assert.throws(() => syslogSink({ reconnect: { attempts: 0 } }), TtlogConfigError);
+ * ```
+ */
 export interface SyslogReconnectOptions {
   /**
    * Connection attempts in a row before the buffered messages are dropped
@@ -114,6 +162,38 @@ export interface SyslogReconnectOptions {
 /**
  * Options of {@link syslogSink}. Plain data only, so a drain in a worker can
  * rebuild the sink from its `spec`.
+ *
+ * @example Fixed header fields over TCP
+ * ```ts
+ * import { createLogger } from "@ttlog/ttlog";
+ * import { syslogSink, type SyslogSinkOptions } from "@ttlog/ttlog/syslog";
+ * import assert from "node:assert/strict";
+ * import { createServer } from "node:net";
+ * let received = "";
+ * const server = createServer((socket) => {
+ *   socket.setEncoding("utf8");
+ *   socket.on("data", (text: string) => (received += text));
+ * });
+ * await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+ * const { port } = server.address() as { port: number };
+ * const options: SyslogSinkOptions = {
+ *   port,
+ *   transport: "tcp",
+ *   appName: "checkout",
+ *   hostname: "web-1",
+ *   procId: 42,
+ *   bom: false,
+ * };
+ * const log = createLogger({ sinks: [syslogSink(options)] });
+ * log.child("db").info("connected", { pool: "main" });
+ * await log.close();
+ * await new Promise((ok) => server.close(ok)); // after the sink's connection ended
+ * // RFC 6587 octet counting: the length, a space, then the message.
+ * assert.match(
+ *   received,
+ *   /^\d+ <14>1 \S+ web-1 checkout 42 db \[ttlog@32473 pool="main"\] connected$/,
+ * );
+ * ```
  */
 export interface SyslogSinkOptions {
   /** The receiver's host name or address (default `"127.0.0.1"`). */
@@ -154,7 +234,32 @@ export interface SyslogSinkOptions {
   readonly reconnect?: SyslogReconnectOptions;
 }
 
-/** Delivery counters of a {@link SyslogSink}, in events. */
+/**
+ * Delivery counters of a {@link SyslogSink}, in events.
+ *
+ * @example Count a message cut at maxMessageBytes
+ * ```ts
+ * import { createLogger } from "@ttlog/ttlog";
+ * import { syslogSink, type SyslogSinkStats } from "@ttlog/ttlog/syslog";
+ * import assert from "node:assert/strict";
+ * import { createSocket } from "node:dgram";
+ * const receiver = createSocket("udp4");
+ * await new Promise<void>((ok) => receiver.bind(0, "127.0.0.1", ok));
+ * const { port } = receiver.address();
+ * const message = new Promise<string>((ok) =>
+ *   receiver.once("message", (data) => ok(data.toString("utf8")))
+ * );
+ * const sink = syslogSink({ port, maxMessageBytes: 480 });
+ * // worker: false keeps the sink on this thread, where its stats are read.
+ * const log = createLogger({ sinks: [sink], worker: false });
+ * log.info("x".repeat(1000));
+ * await log.close();
+ * const stats: SyslogSinkStats = sink.stats;
+ * assert.deepEqual(stats, { sent: 1, dropped: 0, truncated: 1, failures: 0 });
+ * assert.match(await message, /truncated="\d+"/);
+ * receiver.close();
+ * ```
+ */
 export interface SyslogSinkStats {
   /**
    * Events handed to the network: a datagram sent, or bytes written to the
@@ -170,7 +275,33 @@ export interface SyslogSinkStats {
   readonly failures: number;
 }
 
-/** The sink {@link syslogSink} returns. */
+/**
+ * The sink {@link syslogSink} returns.
+ *
+ * @example Flush, then read the counters
+ * ```ts
+ * import { createLogger } from "@ttlog/ttlog";
+ * import { type SyslogSink, syslogSink } from "@ttlog/ttlog/syslog";
+ * import assert from "node:assert/strict";
+ * import { createSocket } from "node:dgram";
+ * const receiver = createSocket("udp4");
+ * await new Promise<void>((ok) => receiver.bind(0, "127.0.0.1", ok));
+ * const { port } = receiver.address();
+ * const message = new Promise<string>((ok) =>
+ *   receiver.once("message", (data) => ok(data.toString("utf8")))
+ * );
+ * const sink: SyslogSink = syslogSink({ port, appName: "checkout" });
+ * assert.equal(sink.name, `syslog:udp:127.0.0.1:${port}`);
+ * // worker: false keeps the sink on this thread, where its stats are read.
+ * const log = createLogger({ sinks: [sink], worker: false });
+ * log.error("payment failed", { order: 7 });
+ * await log.flush();
+ * assert.equal(sink.stats.sent, 1);
+ * assert.match(await message, /checkout .*\[ttlog@32473 order="7"\] \ufeffpayment failed$/);
+ * await log.close();
+ * receiver.close();
+ * ```
+ */
 export interface SyslogSink extends Sink {
   /** A copy of the counters, taken when read. */
   readonly stats: SyslogSinkStats;
