@@ -5,12 +5,13 @@
  * `npm run bench` (all three runtimes) or directly:
  * `deno run -A bench/codec.ts`, `bun bench/codec.ts`, `tsx bench/codec.ts`.
  *
- * Prints MB/s (of uncompressed data) and ratios; saves mitata's numbers.
+ * Prints MB/s (of uncompressed data) and ratios; saves the numbers, each
+ * with its spread over interleaved rounds (bench/harness.ts).
  *
  * @module
  */
 
-import { bench, do_not_optimize, group, run } from "mitata";
+import { do_not_optimize } from "mitata";
 import { detectRuntime } from "../mod.ts";
 import { initLz4Sync, lz4CompressBlock } from "../src/codec/lz4.ts";
 import { lz4DecompressBlock } from "../src/codec/lz4_decompress.ts";
@@ -22,7 +23,8 @@ import {
   gzipSync,
 } from "../src/codec/gzip.ts";
 import { xxhash32 } from "../src/codec/xxhash32.ts";
-import { saveResults } from "./results.ts";
+import { saveRows } from "./results.ts";
+import { type BenchCase, printRows, runRounds } from "./harness.ts";
 
 const SIZE = 1 << 20;
 
@@ -79,50 +81,82 @@ const ratios: Record<string, number> = {
   "gzip CompressionStream": text.length / gzipStream.length,
 };
 
-group("compress 1 MiB of log text", () => {
-  bench("lz4 block (wasm)", () => do_not_optimize(lz4CompressBlock(text)));
-  bench("lz4 frame 64K", () => do_not_optimize(encodeLz4Frame(text)));
-  bench(
-    "lz4 frame 256K",
-    () => do_not_optimize(encodeLz4Frame(text, { blockSize: 262144 })),
-  );
-  bench(
-    "lz4 frame 4M",
-    () => do_not_optimize(encodeLz4Frame(text, { blockSize: 4194304 })),
-  );
-  bench(
-    "gzipSync level 1",
-    () => do_not_optimize(gzipSync(text, { level: 1 })),
-  );
-  bench("gzipSync level 6", () => do_not_optimize(gzipSync(text)));
-  bench("gzipAsync", async () => do_not_optimize(await gzipAsync(text)));
-});
+const COMPRESS = "compress 1 MiB of log text";
+const DECOMPRESS = "decompress 1 MiB of log text";
+const cases: BenchCase[] = [
+  {
+    group: COMPRESS,
+    name: "lz4 block (wasm)",
+    fn: () => do_not_optimize(lz4CompressBlock(text)),
+  },
+  {
+    group: COMPRESS,
+    name: "lz4 frame 64K",
+    fn: () => do_not_optimize(encodeLz4Frame(text)),
+  },
+  {
+    group: COMPRESS,
+    name: "lz4 frame 256K",
+    fn: () => do_not_optimize(encodeLz4Frame(text, { blockSize: 262144 })),
+  },
+  {
+    group: COMPRESS,
+    name: "lz4 frame 4M",
+    fn: () => do_not_optimize(encodeLz4Frame(text, { blockSize: 4194304 })),
+  },
+  {
+    group: COMPRESS,
+    name: "gzipSync level 1",
+    fn: () => do_not_optimize(gzipSync(text, { level: 1 })),
+  },
+  {
+    group: COMPRESS,
+    name: "gzipSync level 6",
+    fn: () => do_not_optimize(gzipSync(text)),
+  },
+  {
+    group: COMPRESS,
+    name: "gzipAsync",
+    fn: async () => do_not_optimize(await gzipAsync(text)),
+  },
+  {
+    group: DECOMPRESS,
+    name: "lz4 block decode (TypeScript)",
+    fn: () => do_not_optimize(lz4DecompressBlock(block, text.length)),
+  },
+  {
+    group: DECOMPRESS,
+    name: "lz4 frame 64K decode",
+    fn: () => do_not_optimize(decodeLz4Frame(frame64k)),
+  },
+  {
+    group: DECOMPRESS,
+    name: "lz4 frame 4M decode",
+    fn: () => do_not_optimize(decodeLz4Frame(frame4m)),
+  },
+  {
+    group: DECOMPRESS,
+    name: "gunzipSync",
+    fn: () => do_not_optimize(gunzipSync(gzip6)),
+  },
+  {
+    group: DECOMPRESS,
+    name: "gunzipAsync",
+    fn: async () => do_not_optimize(await gunzipAsync(gzip6)),
+  },
+  {
+    group: "checksum 1 MiB",
+    name: "xxhash32",
+    fn: () => do_not_optimize(xxhash32(text)),
+  },
+];
 
-group("decompress 1 MiB of log text", () => {
-  bench(
-    "lz4 block decode (TypeScript)",
-    () => do_not_optimize(lz4DecompressBlock(block, text.length)),
-  );
-  bench(
-    "lz4 frame 64K decode",
-    () => do_not_optimize(decodeLz4Frame(frame64k)),
-  );
-  bench("lz4 frame 4M decode", () => do_not_optimize(decodeLz4Frame(frame4m)));
-  bench("gunzipSync", () => do_not_optimize(gunzipSync(gzip6)));
-  bench("gunzipAsync", async () => do_not_optimize(await gunzipAsync(gzip6)));
-});
-
-group("checksum 1 MiB", () => {
-  bench("xxhash32", () => do_not_optimize(xxhash32(text)));
-});
-
-const results = await run({ format: "quiet" });
+const rows = await runRounds(cases, { verbose: false });
 
 const megabytesPerSecond: Record<string, number> = {};
-for (const b of (results as { benchmarks: BenchResult[] }).benchmarks) {
-  const avg = b.runs[0]?.stats?.avg;
-  if (avg) {
-    megabytesPerSecond[b.alias] = Math.round(SIZE / 1e6 / (avg / 1e9));
+for (const row of rows) {
+  if (row.avg) {
+    megabytesPerSecond[row.name] = Math.round(SIZE / 1e6 / (row.avg / 1e9));
   }
 }
 const runtime = detectRuntime();
@@ -135,9 +169,5 @@ for (const [name, ratio] of Object.entries(ratios)) {
   console.log(`  ${name.padEnd(26)} ${ratio.toFixed(2).padStart(6)}`);
 }
 
-saveResults("codec", results, { bytes: SIZE, megabytesPerSecond, ratios });
-
-interface BenchResult {
-  alias: string;
-  runs: { stats?: { avg: number } }[];
-}
+printRows(rows);
+saveRows("codec", rows, { bytes: SIZE, megabytesPerSecond, ratios });

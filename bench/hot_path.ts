@@ -1,25 +1,39 @@
 /**
- * Hot path: caller-side cost of one log call, ttlog vs pino vs LogTape, in
- * one process. Run with `npm run bench` (all three runtimes) or directly:
- * `deno run -A bench/hot_path.ts`, `bun bench/hot_path.ts`, `tsx bench/hot_path.ts`.
+ * Hot path: the caller-side cost of one log call, ttlog beside pino,
+ * LogTape, winston and console in one process, for each kind of call:
+ * a disabled level, a static message, the reference call (message + 3
+ * fields), a tagged template with 3 values, a child logger with bound
+ * fields (made once, and made per request), a 10-field event and an Error
+ * with a stack. Run with `npm run bench` (all three runtimes) or
+ * `node scripts/bench.mjs hot_path deno`.
  *
  * ttlog's drain runs in its worker thread (as it does with console, file
  * and HTTP sinks) into a sink that discards; its ring overwrites, so the
  * numbers are what the calling thread pays (the drain's decode and format
- * cost is measured in bench/end_to_end.ts). pino writes to /dev/null through
- * pino.destination (asynchronous sonic-boom); LogTape to a sink that
- * discards.
+ * cost is in bench/end_to_end.ts). The peers' setups are in bench/peers.ts;
+ * each formats inside the call, as it does in use. Each mitata iteration
+ * is about 2 ms of calls (1,000 to 10,000) and one turn of the event loop
+ * (work winston defers to the next tick is paid inside the clock; the turn
+ * adds well under 1% to a call); cases are measured in interleaved rounds
+ * (bench/harness.ts).
  *
  * @module
  */
 
-import { bench, do_not_optimize, group, run, summary } from "mitata";
-import pino from "pino";
-import { configure, getLogger } from "@logtape/logtape";
+import { do_not_optimize } from "mitata";
 import { createLogger, detectRuntime, type LogRecord } from "../mod.ts";
-import { saveResults } from "./results.ts";
-import { discardSink } from "./discard_sink.ts";
 import { internals } from "../src/logger.ts";
+import { batchCase, type BenchCase, runRounds } from "./harness.ts";
+import { saveRows } from "./results.ts";
+import { discardSink } from "./discard_sink.ts";
+import {
+  consoleDiscard,
+  discarded,
+  logtapeJson,
+  pinoDevNull,
+  sampleError,
+  winstonDiscard,
+} from "./peers.ts";
 
 // The drain runs in its worker thread, as it does for users with console,
 // file or HTTP sinks: the timed thread pays only for the log call.
@@ -57,21 +71,14 @@ const ttlogCoarse = createLogger({
   }
 }
 
-const pinoLog = pino(
-  { base: undefined },
-  pino.destination({ dest: "/dev/null", sync: false, minLength: 4096 }),
-);
-
-await configure({
-  sinks: { discard: () => {} },
-  loggers: [
-    { category: ["bench"], lowestLevel: "info", sinks: ["discard"] },
-    { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
-  ],
-});
-const logtape = getLogger(["bench"]);
+const pinoLog = pinoDevNull();
+const logtape = await logtapeJson();
+const winstonLog = winstonDiscard();
+const cons = consoleDiscard();
+const err = sampleError();
 
 // Bytes per reference event in the ring.
+let bytesPerEvent: number;
 {
   const probe = createLogger({
     sinks: [{ name: "discard", write(_records: readonly LogRecord[]) {} }],
@@ -84,66 +91,154 @@ const logtape = getLogger(["bench"]);
   bytesPerEvent = m.recordedBytes / m.recorded;
   await probe.close();
 }
-// deno-lint-ignore no-var
-var bytesPerEvent: number;
 
-group("clock", () => {
-  bench("Date.now()", () => do_not_optimize(Date.now()));
-  bench("performance.now()", () => do_not_optimize(performance.now()));
-});
+const NO_LEVELS = "console has no levels: console.debug always writes";
+const NO_CHILD = "console has no child loggers or bound fields";
 
-summary(() => {
-  group("reference call: message + 3 fields", () => {
-    bench(
-      "ttlog",
-      () => ttlog.info("hello world", { a: 1, b: "two", c: true }),
-    );
-    bench(
-      "ttlog, coarse clock",
-      () => ttlogCoarse.info("hello world", { a: 1, b: "two", c: true }),
-    );
-    bench(
-      "pino",
-      () => pinoLog.info({ a: 1, b: "two", c: true }, "hello world"),
-    );
-    bench(
-      "logtape",
-      () => logtape.info("hello world", { a: 1, b: "two", c: true }),
-    );
-  });
-});
+const a = 1, b = "two", c = true;
+const requestId = "r-7f3a", userId = 10_042;
 
-summary(() => {
-  group("tagged template, 3 values", () => {
-    const a = 1, b = "two", c = true;
-    bench("ttlog", () => ttlog.info`hello world a=${a} b=${b} c=${c}`);
-    bench("logtape", () => logtape.info`hello world a=${a} b=${b} c=${c}`);
-  });
-});
+const cases: BenchCase[] = [
+  batchCase("clock", "Date.now()", () => do_not_optimize(Date.now())),
+  batchCase(
+    "clock",
+    "performance.now()",
+    () => do_not_optimize(performance.now()),
+  ),
 
-summary(() => {
-  group("disabled level", () => {
-    bench(
-      "ttlog",
-      () => ttlog.debug("hello world", { a: 1, b: "two", c: true }),
-    );
-    bench(
-      "pino",
-      () => pinoLog.debug({ a: 1, b: "two", c: true }, "hello world"),
-    );
-    bench(
-      "logtape",
-      () => logtape.debug("hello world", { a: 1, b: "two", c: true }),
-    );
-  });
-});
+  ...peerGroup("disabled level", {
+    ttlog: () => ttlog.debug("hello world", { a: 1, b: "two", c: true }),
+    pino: () => pinoLog.debug({ a: 1, b: "two", c: true }, "hello world"),
+    logtape: () => logtape.debug("hello world", { a: 1, b: "two", c: true }),
+    winston: () => winstonLog.debug("hello world", { a: 1, b: "two", c: true }),
+    console: NO_LEVELS,
+  }),
 
-const results = await run();
-await saveResults("hot_path", results, { bytesPerEvent });
+  ...peerGroup("static message", {
+    ttlog: () => ttlog.info("hello world"),
+    pino: () => pinoLog.info("hello world"),
+    logtape: () => logtape.info("hello world"),
+    winston: () => winstonLog.info("hello world"),
+    console: () => cons.log("hello world"),
+  }),
+
+  ...peerGroup("reference call: message + 3 fields", {
+    ttlog: () => ttlog.info("hello world", { a: 1, b: "two", c: true }),
+    "ttlog, coarse clock": () =>
+      ttlogCoarse.info("hello world", { a: 1, b: "two", c: true }),
+    pino: () => pinoLog.info({ a: 1, b: "two", c: true }, "hello world"),
+    logtape: () => logtape.info("hello world", { a: 1, b: "two", c: true }),
+    winston: () => winstonLog.info("hello world", { a: 1, b: "two", c: true }),
+    console: () => cons.log("hello world", { a: 1, b: "two", c: true }),
+  }),
+
+  ...peerGroup("tagged template, 3 values", {
+    ttlog: () => ttlog.info`hello world a=${a} b=${b} c=${c}`,
+    logtape: () => logtape.info`hello world a=${a} b=${b} c=${c}`,
+    // No tagged templates: their nearest form is printf-style arguments.
+    "pino, printf-style (no tagged templates)": () =>
+      pinoLog.info("hello world a=%d b=%s c=%s", a, b, c),
+    "winston, printf-style with splat() (no tagged templates)": () =>
+      winstonLog.info("hello world a=%d b=%s c=%s", a, b, c),
+    "console, printf-style (no tagged templates)": () =>
+      cons.log("hello world a=%d b=%s c=%s", a, b, c),
+  }),
+
+  ...(() => {
+    const ttlogChild = ttlog.child({ requestId, userId });
+    const pinoChild = pinoLog.child({ requestId, userId });
+    const logtapeChild = logtape.with({ requestId, userId });
+    const winstonChild = winstonLog.child({ requestId, userId });
+    return peerGroup("child logger, 2 bound fields, reference call", {
+      ttlog: () => ttlogChild.info("hello world", { a: 1, b: "two", c: true }),
+      pino: () => pinoChild.info({ a: 1, b: "two", c: true }, "hello world"),
+      logtape: () =>
+        logtapeChild.info("hello world", { a: 1, b: "two", c: true }),
+      winston: () =>
+        winstonChild.info("hello world", { a: 1, b: "two", c: true }),
+      console: NO_CHILD,
+    });
+  })(),
+
+  ...peerGroup("new child per request (2 bound fields) + one call", {
+    ttlog: () =>
+      ttlog.child({ requestId, userId }).info("hello world", {
+        a: 1,
+        b: "two",
+        c: true,
+      }),
+    pino: () =>
+      pinoLog.child({ requestId, userId }).info(
+        { a: 1, b: "two", c: true },
+        "hello world",
+      ),
+    logtape: () =>
+      logtape.with({ requestId, userId }).info("hello world", {
+        a: 1,
+        b: "two",
+        c: true,
+      }),
+    winston: () =>
+      winstonLog.child({ requestId, userId }).info("hello world", {
+        a: 1,
+        b: "two",
+        c: true,
+      }),
+    console: NO_CHILD,
+  }),
+
+  ...peerGroup("10 fields", {
+    ttlog: () => ttlog.info("request", tenFields()),
+    pino: () => pinoLog.info(tenFields(), "request"),
+    logtape: () => logtape.info("request", tenFields()),
+    winston: () => winstonLog.info("request", tenFields()),
+    console: () => cons.log("request", tenFields()),
+  }),
+
+  ...peerGroup("Error with a stack", {
+    ttlog: () => ttlog.error("request failed", { err }),
+    pino: () => pinoLog.error({ err }, "request failed"),
+    logtape: () => logtape.error("request failed", { err }),
+    "winston (errors({ stack: true }), error as meta)": () =>
+      winstonLog.error("request failed", err),
+    console: () => cons.error("request failed", err),
+  }),
+];
+
+/** Ten fields of the usual kinds, made per call as user code does. */
+function tenFields() {
+  return {
+    method: "GET",
+    path: "/api/orders/1234",
+    status: 200,
+    ms: 12.5,
+    userId: 10_042,
+    cache: true,
+    bytes: 5120,
+    region: "eu-west-1",
+    retries: 0,
+    traceSampled: false,
+  };
+}
+
+/** One case per logger; a string instead of a function says why there is none. */
+function peerGroup(
+  group: string,
+  peers: Record<string, (() => unknown) | string>,
+): BenchCase[] {
+  return Object.entries(peers).map(([name, fn]) =>
+    typeof fn === "string"
+      ? { group, name, na: fn }
+      : batchCase(group, name, fn)
+  );
+}
+
+const rows = await runRounds(cases);
+saveRows("hot_path", rows, { bytesPerEvent });
 console.log(
   `${detectRuntime().name}: ${
     bytesPerEvent.toFixed(1)
-  } ring bytes per reference event`,
+  } ring bytes per reference event; ${discarded.chars} chars discarded by peers`,
 );
 await ttlog.close();
 await ttlogCoarse.close();

@@ -11,12 +11,14 @@
 // Environment: TTLOG_HTTP_ROUNDS (default 5), TTLOG_HTTP_SECONDS (default 5).
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { detectRuntime } from "../mod.ts";
 import { scriptCommand } from "../tests/fixtures/spawn.ts";
+import { spreadOf } from "./harness.ts";
+import { saveRows } from "./results.ts";
 
 const VARIANTS = ["bare", "ttlog", "pino"] as const;
 type Variant = typeof VARIANTS[number];
@@ -99,29 +101,17 @@ console.log(
     ((1 - rps.ttlog / rps.bare) * 100).toFixed(1)
   }%, pino ${((1 - rps.pino / rps.bare) * 100).toFixed(1)}%`,
 );
-const { writeFileSync } = await import("node:fs");
-writeFileSync(
-  new URL(`./results/http_serve-${rt.name}.json`, import.meta.url),
-  JSON.stringify(
-    {
-      scenario: "http_serve",
-      runtime: rt.name,
-      version: rt.version,
-      cpu: cpus()[0]?.model ?? "",
-      cpus: cpus().length,
-      date: new Date().toISOString(),
-      rows: VARIANTS.map((v) => ({
-        group: "requests per second (ns per request)",
-        name: v,
-        avg: 1e9 / rps[v],
-        p50: 1e9 / rps[v],
-      })),
-      rps,
-      samples,
-      rounds,
-      seconds,
-    },
-    null,
-    2,
-  ) + "\n",
+// Rows in ns per request (the report shows requests/s), each with its
+// spread over the rounds.
+saveRows(
+  "http_serve",
+  VARIANTS.map((v) => ({
+    group: "requests per second (ns per request)",
+    name: v,
+    avg: 1e9 / rps[v],
+    p50: 1e9 / rps[v],
+    roundAvgs: samples[v].map((r) => 1e9 / r),
+    spread: spreadOf(samples[v].map((r) => 1e9 / r)),
+  })),
+  { rps, samples, rounds, seconds },
 );

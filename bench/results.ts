@@ -1,6 +1,8 @@
 /**
- * Saves a mitata run's numbers as JSON under bench/results/, one file per
+ * Saves a scenario's numbers as JSON under bench/results/, one file per
  * scenario and runtime, for bench/report.ts to turn into bench/README.md.
+ * Every file carries the runtime and its version, the CPU model and count,
+ * and the date.
  *
  * @module
  */
@@ -8,56 +10,51 @@
 import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { detectRuntime } from "../mod.ts";
+import type { BenchRow } from "./harness.ts";
 
-interface MitataRun {
-  benchmarks: {
-    alias: string;
-    group: number;
-    runs: {
-      name: string;
-      stats?: {
-        avg: number;
-        p50: number;
-        p99: number;
-        min: number;
-        max: number;
-      };
-    }[];
-  }[];
-  layout: { name: string | null }[];
-  context: { cpu?: { name?: string } };
+/** What every result file starts with. */
+export interface ResultHeader {
+  scenario: string;
+  runtime: string;
+  version: string;
+  cpu: string;
+  cpus: number;
+  date: string;
 }
 
-/** Writes `bench/results/<scenario>-<runtime>.json`. */
-export function saveResults(
-  scenario: string,
-  run: unknown,
-  extra: Record<string, unknown> = {},
-): void {
-  const { benchmarks, layout, context } = run as MitataRun;
+/** The runtime, CPU and date, for a result file. */
+export function resultHeader(scenario: string): ResultHeader {
   const rt = detectRuntime();
-  const rows = benchmarks.map((b) => {
-    const stats = b.runs[0]?.stats;
-    return {
-      group: layout[b.group]?.name ?? "",
-      name: b.alias,
-      avg: stats?.avg,
-      p50: stats?.p50,
-      p99: stats?.p99,
-      min: stats?.min,
-      max: stats?.max,
-    };
-  });
-  const out = {
+  const list = cpus();
+  return {
     scenario,
     runtime: rt.name,
     version: rt.version,
-    cpu: context.cpu?.name ?? "",
-    cpus: cpus().length,
+    cpu: list[0]?.model?.trim() ?? "",
+    cpus: list.length,
     date: new Date().toISOString(),
-    rows,
-    ...extra,
   };
-  const url = new URL(`./results/${scenario}-${rt.name}.json`, import.meta.url);
+}
+
+/** Writes `bench/results/<scenario>-<runtime>.json` from rows of bench/harness.ts. */
+export function saveRows(
+  scenario: string,
+  rows: readonly BenchRow[],
+  extra: Record<string, unknown> = {},
+): void {
+  const only = (globalThis as {
+    process?: { env?: Record<string, string | undefined> };
+  }).process?.env?.TTLOG_BENCH_ONLY;
+  if (only) {
+    console.log(
+      `TTLOG_BENCH_ONLY=${only}: a partial run, bench/results/ left as it was`,
+    );
+    return;
+  }
+  const out = { ...resultHeader(scenario), rows, ...extra };
+  const url = new URL(
+    `./results/${scenario}-${out.runtime}.json`,
+    import.meta.url,
+  );
   writeFileSync(url, JSON.stringify(out, null, 2) + "\n");
 }

@@ -19,12 +19,17 @@
  *    Target: .ttlog+LZ4 at most 12 bytes per event.
  * 3. `ttlog view FILE --level error` on a snapshot of 1,000,000 events,
  *    through `runCli` with the output counted and dropped. Target: at least
- *    3 million events per second.
+ *    3 million events per second. Beside it, for scale, what reading the
+ *    same events back from pino's NDJSON costs at least: `JSON.parse` of
+ *    each line, keeping level >= 50 (no formatting).
+ *
+ * Timings are taken in interleaved rounds (bench/harness.ts), each reporting
+ * its spread. The peers keep no ring, so the snapshot rows say so.
  *
  * @module
  */
 
-import { bench, do_not_optimize, group, run } from "mitata";
+import { do_not_optimize } from "mitata";
 import pino from "pino";
 import { gzipSync } from "node:zlib";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -42,7 +47,8 @@ import {
   writeSnapshotSync,
 } from "../src/snapshot/writer.ts";
 import { logWorkload, workload } from "./workload.ts";
-import { saveResults } from "./results.ts";
+import { saveRows } from "./results.ts";
+import { type BenchCase, runRounds } from "./harness.ts";
 
 const RING_BYTES = 64 * 1024 * 1024;
 /** Events for bytes per event. */
@@ -174,6 +180,24 @@ function pinoSizes(spaced: boolean) {
   };
 }
 
+/** pino's NDJSON lines of `count` workload events, as an array of lines. */
+function pinoNdjson(count: number): string[] {
+  const lines: string[] = [];
+  const destination = { write: (line: string) => void lines.push(line) };
+  const logger = pino({ level: "debug" }, destination);
+  const children = {
+    http: logger.child({ module: "http" }),
+    cache: logger.child({ module: "cache" }),
+    db: logger.child({ module: "db" }),
+  };
+  const next = workload();
+  for (let i = 0; i < count; i++) {
+    const event = next();
+    children[event.target][event.level](event.fields, event.msg);
+  }
+  return lines;
+}
+
 const sizes = {
   "tight loop": { ...(await ttlogSizes(false)), ...pinoSizes(false) },
   "500 events/s": { ...(await ttlogSizes(true)), ...pinoSizes(true) },
@@ -205,46 +229,81 @@ async function view(): Promise<void> {
 await view();
 const viewLines = viewChars;
 
-group("full 64 MiB ring", () => {
-  bench("crash path: writeSnapshotSync, lz4", () => {
-    do_not_optimize(crashSnapshot(fullProducers));
-  });
-  bench("await log.snapshot(), lz4", async () => {
-    do_not_optimize(await full.snapshot("bench"));
-  });
-  bench("part: captureRing (copy the ring)", () => {
-    do_not_optimize(
-      captureRing(fullProducers[0].ring, fullProducers[0].dictionary),
-    );
-  });
-  bench("part: eventsChunk (records to columns)", () => {
-    do_not_optimize(
-      eventsChunk(0, fullCapture.entries, fullCapture.records),
-    );
-  });
-  bench("part: encodeChunk (xxHash32, LZ4 frame)", () => {
-    do_not_optimize(encodeChunk(ChunkKind.events, fullColumns, "lz4"));
-  });
-});
+const FULL = "full 64 MiB ring";
+const VIEW = `ttlog view --level error, ${
+  VIEW_EVENTS.toLocaleString("en-US")
+} events`;
+const NO_RING = "keeps no ring: nothing to snapshot";
 
-group(
-  `ttlog view --level error, ${VIEW_EVENTS.toLocaleString("en-US")} events`,
-  () => {
-    bench("runCli view --level error", async () => {
-      await view();
-    });
+// The same events as pino writes them, for the peer row of the view group:
+// what reading a log back costs without a binary format.
+const pinoLines = pinoNdjson(VIEW_EVENTS);
+let pinoErrors = 0;
+
+const cases: BenchCase[] = [
+  {
+    group: FULL,
+    name: "crash path: writeSnapshotSync, lz4",
+    minSamples: 3,
+    fn: () => do_not_optimize(crashSnapshot(fullProducers)),
   },
-);
+  {
+    group: FULL,
+    name: "await log.snapshot(), lz4",
+    minSamples: 3,
+    fn: async () => do_not_optimize(await full.snapshot("bench")),
+  },
+  {
+    group: FULL,
+    name: "part: captureRing (copy the ring)",
+    minSamples: 3,
+    fn: () =>
+      do_not_optimize(
+        captureRing(fullProducers[0].ring, fullProducers[0].dictionary),
+      ),
+  },
+  {
+    group: FULL,
+    name: "part: eventsChunk (records to columns)",
+    minSamples: 3,
+    fn: () =>
+      do_not_optimize(
+        eventsChunk(0, fullCapture.entries, fullCapture.records),
+      ),
+  },
+  {
+    group: FULL,
+    name: "part: encodeChunk (xxHash32, LZ4 frame)",
+    minSamples: 3,
+    fn: () =>
+      do_not_optimize(encodeChunk(ChunkKind.events, fullColumns, "lz4")),
+  },
+  { group: FULL, name: "pino", na: NO_RING },
+  { group: FULL, name: "logtape", na: NO_RING },
+  { group: FULL, name: "winston", na: NO_RING },
+  { group: FULL, name: "console", na: NO_RING },
+  {
+    group: VIEW,
+    name: "runCli view --level error",
+    minSamples: 3,
+    fn: () => view(),
+  },
+  {
+    group: VIEW,
+    name:
+      "pino NDJSON of the same events: JSON.parse each line, keep level >= 50",
+    minSamples: 3,
+    fn: () => {
+      pinoErrors = 0;
+      for (const line of pinoLines) {
+        if ((JSON.parse(line) as { level: number }).level >= 50) pinoErrors++;
+      }
+    },
+  },
+];
 
-const results = await run();
-
-function avgOf(name: string): number | undefined {
-  const found = (results as {
-    benchmarks: { alias: string; runs: { stats?: { avg: number } }[] }[];
-  }).benchmarks.find((b) => b.alias === name);
-  return found?.runs[0]?.stats?.avg;
-}
-const viewNs = avgOf("runCli view --level error");
+const rows = await runRounds(cases, { budgetMs: 500 });
+const viewNs = rows.find((r) => r.name === "runCli view --level error")?.avg;
 const viewRate = viewNs === undefined
   ? undefined
   : VIEW_EVENTS / (viewNs / 1e9);
@@ -254,9 +313,9 @@ console.log(
     (fullCapture.records.length / 1048576).toFixed(1)
   } MiB of records; view file ${viewBytes} bytes, ${viewLines} chars out; view ${
     viewRate === undefined ? "?" : (viewRate / 1e6).toFixed(2)
-  } M events/s`,
+  } M events/s; pino lines with level >= 50: ${pinoErrors}`,
 );
-saveResults("snapshot", results, {
+saveRows("snapshot", rows, {
   fullRingEvents: fullEvents,
   bytesPerEventOnDisk: sizes,
   viewEvents: VIEW_EVENTS,

@@ -3,8 +3,8 @@
 /**
  * Runs the benchmark scenarios (`bench/*.ts` except the helpers) under Deno,
  * Bun and Node, one after another, streaming their output, then rewrites
- * bench/README.md from bench/results/*.json with bench/report.ts and formats
- * both with deno fmt.
+ * bench/README.md and the Speed section of README.md from
+ * bench/results/*.json with bench/report.ts and formats them with deno fmt.
  *
  * Usage:
  *   node scripts/bench.mjs [scenario ...] [deno|bun|node ...]
@@ -16,6 +16,9 @@
  *
  * Environment:
  *   TTLOG_BENCH_TIMEOUT_MS  per-run limit, default 10 minutes.
+ *   TTLOG_BENCH_ROUNDS      rounds per case (bench/harness.ts; default 5).
+ *   TTLOG_BENCH_ONLY        a regular expression on "group / name": only
+ *                           matching cases run, and no result is saved.
  *
  * @module
  */
@@ -31,6 +34,8 @@ const benchDir = join(repoRoot, "bench");
 const helpers = new Set([
   "results.ts",
   "report.ts",
+  "harness.ts",
+  "peers.ts",
   "discard_sink.ts",
   "workload.ts",
   "http_server.ts",
@@ -233,12 +238,14 @@ const reportProblem = await runCommand("report", bin("tsx"), [
 if (reportProblem !== null) {
   failures.push(`report: ${reportProblem}`);
 } else {
-  // The report writes plain tables; deno fmt aligns them, so `deno fmt
-  // --check` stays clean.
+  // The report writes plain tables (in bench/README.md and the Speed
+  // section of README.md); deno fmt aligns them, so `deno fmt --check`
+  // stays clean.
   const fmtProblem = await runCommand("fmt", bin("deno"), [
     "fmt",
     "--quiet",
     "bench/README.md",
+    "README.md",
     "bench/results/",
   ]);
   if (fmtProblem !== null) failures.push(`deno fmt: ${fmtProblem}`);
