@@ -12,6 +12,21 @@
  * @param request The request.
  * @param info The server's second argument to the handler.
  * @returns The address (`127.0.0.1`, `::1`...), or undefined when unknown.
+ *
+ * @example Behind a server that passes the address in its own way
+ * ```ts
+ * import { createLogger, memorySink } from "@ttlog/ttlog";
+ * import { dashboardHandler, type RemoteAddress } from "@ttlog/ttlog/dashboard";
+ * import assert from "node:assert/strict";
+ * const log = createLogger({ sinks: [memorySink()] });
+ * const remoteAddress: RemoteAddress = (_request, info) =>
+ *   (info as { ip?: string } | undefined)?.ip;
+ * const handler = dashboardHandler(log, { remoteAddress });
+ * const res = await handler(new Request("http://127.0.0.1/"), { ip: "127.0.0.1" });
+ * assert.equal(res.status, 200);
+ * await res.body?.cancel();
+ * await log.close();
+ * ```
  */
 export type RemoteAddress = (
   request: Request,

@@ -40,7 +40,21 @@ import {
 } from "./snapshots.ts";
 import { type TailEntry, TailHub } from "./tail_hub.ts";
 
-/** What the dashboard needs of a logger: its counters and its snapshots. */
+/**
+ * What the dashboard needs of a logger: its counters and its snapshots. A
+ * logger from `createLogger` is one.
+ *
+ * @example A logger is a DashboardLogger
+ * ```ts
+ * import { createLogger, memorySink } from "@ttlog/ttlog";
+ * import type { DashboardLogger } from "@ttlog/ttlog/dashboard";
+ * import assert from "node:assert/strict";
+ * const log = createLogger({ sinks: [memorySink()] });
+ * const watched: DashboardLogger = log;
+ * assert.equal(watched.metrics().logged, 0);
+ * await log.close();
+ * ```
+ */
 export interface DashboardLogger {
   /** The counters. */
   metrics(): Metrics;
@@ -48,7 +62,26 @@ export interface DashboardLogger {
   snapshot(reason?: string): Promise<string>;
 }
 
-/** Options of {@link dashboardHandler}. */
+/**
+ * Options of {@link dashboardHandler}.
+ *
+ * @example Mounted under /ttlog, with a token
+ * ```ts
+ * import { createLogger, memorySink } from "@ttlog/ttlog";
+ * import { dashboardHandler, type DashboardOptions } from "@ttlog/ttlog/dashboard";
+ * import assert from "node:assert/strict";
+ * const log = createLogger({ sinks: [memorySink()] });
+ * const options: DashboardOptions = {
+ *   token: crypto.randomUUID(),
+ *   basePath: "/ttlog",
+ *   intervalMs: 2000,
+ * };
+ * const handler = dashboardHandler(log, options);
+ * const refused = await handler(new Request("http://127.0.0.1/ttlog/"));
+ * assert.equal(refused.status, 401);
+ * await log.close();
+ * ```
+ */
 export interface DashboardOptions {
   /**
    * A secret every request must carry: `authorization: Bearer <token>`, or
@@ -90,6 +123,18 @@ export interface DashboardOptions {
  * The dashboard's fetch handler. The second argument is whatever the server
  * passes beside the request (`Deno.serve`'s info, `Bun.serve`'s server):
  * it is how the handler learns the remote address.
+ *
+ * @example Without a token, a request whose address is unknown is refused
+ * ```ts
+ * import { createLogger, memorySink } from "@ttlog/ttlog";
+ * import { dashboardHandler, type DashboardHandler } from "@ttlog/ttlog/dashboard";
+ * import assert from "node:assert/strict";
+ * const log = createLogger({ sinks: [memorySink()] });
+ * const handler: DashboardHandler = dashboardHandler(log);
+ * const res = await handler(new Request("http://127.0.0.1/"));
+ * assert.equal(res.status, 403);
+ * await log.close();
+ * ```
  */
 export type DashboardHandler = (
   request: Request,

@@ -14,7 +14,18 @@ import type { LogRecord } from "../record/values.ts";
 import type { Sink, SinkSpec } from "../sinks/sink.ts";
 import { allocateTailRing, TailRing } from "./tail_ring.ts";
 
-/** Options of {@link dashboardSink}. */
+/**
+ * Options of {@link dashboardSink}.
+ *
+ * @example A bigger tail, fewer lines per second
+ * ```ts
+ * import { dashboardSink, type DashboardSinkOptions } from "@ttlog/ttlog/dashboard";
+ * import assert from "node:assert/strict";
+ * const options: DashboardSinkOptions = { rate: 50, bytes: 1 << 20 };
+ * const tail = dashboardSink(options);
+ * assert.equal(tail.memory.byteLength >= 1 << 20, true);
+ * ```
+ */
 export interface DashboardSinkOptions {
   /**
    * At most this many events per level per second go into the tail (default
@@ -30,7 +41,22 @@ export interface DashboardSinkOptions {
   readonly bytes?: number;
 }
 
-/** What {@link dashboardSink} returns: a sink to give both to `createLogger` and to `dashboardHandler`. */
+/**
+ * What {@link dashboardSink} returns: a sink to give both to `createLogger`
+ * and to `dashboardHandler`.
+ *
+ * @example
+ * ```ts
+ * import { createLogger } from "@ttlog/ttlog";
+ * import { dashboardHandler, type DashboardSink, dashboardSink } from "@ttlog/ttlog/dashboard";
+ * import assert from "node:assert/strict";
+ * const tail: DashboardSink = dashboardSink();
+ * assert.equal(tail.kind, "ttlog-dashboard-sink");
+ * const log = createLogger({ sinks: [tail] });
+ * dashboardHandler(log, { tail });
+ * await log.close();
+ * ```
+ */
 export interface DashboardSink extends Sink {
   /** Marks the object as a dashboard sink. */
   readonly kind: "ttlog-dashboard-sink";
