@@ -8,9 +8,11 @@
  * `node scripts/bench.mjs hot_path deno`.
  *
  * ttlog's drain runs in its worker thread (as it does with console, file
- * and HTTP sinks) into a sink that discards; its ring overwrites, so the
- * numbers are what the calling thread pays (the drain's decode and format
- * cost is in bench/end_to_end.ts). The peers' setups are in bench/peers.ts;
+ * and HTTP sinks) into a sink that discards; its ring (the default 8 MiB)
+ * overwrites, so the numbers are what the calling thread pays (the drain's
+ * decode and format cost is in bench/end_to_end.ts). ttlog logs faster than
+ * its drain decodes, so after each case the drains are flushed, outside the
+ * clock: no case runs beside another case's backlog. The peers' setups are in bench/peers.ts;
  * each formats inside the call, as it does in use. Each mitata iteration
  * is about 2 ms of calls (1,000 to 10,000) and one turn of the event loop
  * (work winston defers to the next tick is paid inside the clock; the turn
@@ -46,7 +48,7 @@ const ttlog = createLogger({
   directives: "",
   sinks: [discard],
   worker: true,
-  ring: { bytes: 64 * 1024 * 1024, overflow: "overwrite" },
+  ring: { overflow: "overwrite" },
 });
 
 // The same logger with the coarse clock (a thread publishes the time; an
@@ -59,7 +61,7 @@ const ttlogCoarse = createLogger({
   sinks: [discard],
   worker: true,
   clock: "coarse",
-  ring: { bytes: 64 * 1024 * 1024, overflow: "overwrite" },
+  ring: { overflow: "overwrite" },
 });
 {
   const deadline = Date.now() + 30_000;
@@ -233,7 +235,12 @@ function peerGroup(
   );
 }
 
-const rows = await runRounds(cases);
+const rows = await runRounds(cases, {
+  settle: async () => {
+    await ttlog.flush();
+    await ttlogCoarse.flush();
+  },
+});
 saveRows("hot_path", rows, { bytesPerEvent });
 console.log(
   `${detectRuntime().name}: ${
