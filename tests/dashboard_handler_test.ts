@@ -561,7 +561,11 @@ test(
         if (!sent || metrics.length < 4) return false;
         const last = json(metrics[metrics.length - 1]);
         return (last.metrics as { emitted: number }).emitted === 60 + 20 + 6 &&
-          // and a frame after the tail has them all counted
+          // the tail's counters have seen them (they may lag the metrics)...
+          metrics.some((m) =>
+            ((json(m).levels as Record<string, number> | null)?.info ?? 0) > 0
+          ) &&
+          // ...and a frame after the tail has them all counted
           metrics.slice(-2).every((m) =>
             (json(m).levels as Record<string, number>).info === 0
           );
