@@ -6,7 +6,6 @@
 // exactly as the same program without ttlog does (the control).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import {
   existsSync,
   mkdtempSync,
@@ -17,7 +16,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { scriptCommand } from "./fixtures/spawn.ts";
+import { type Outcome, runScript } from "./fixtures/spawn.ts";
 import { readTtlog } from "../src/snapshot/chunk_reader.ts";
 import type { LogRecord } from "../src/record/values.ts";
 
@@ -30,30 +29,8 @@ const CHILD = fileURLToPath(
 type How = "throw" | "reject" | "sigterm" | "sigint" | "exit1";
 type Drain = "worker" | "inline" | "stuck" | "none";
 
-interface Outcome {
-  status: number | null;
-  signal: string | null;
-  stderr: string;
-}
-
 function run(dir: string, how: How, drain: Drain): Outcome {
-  const [command, args] = scriptCommand(CHILD);
-  const result = spawnSync(command, [...args, dir, how, drain, String(N)], {
-    encoding: "utf8",
-    timeout: 30_000,
-    maxBuffer: 1 << 24,
-    env: { ...process.env, NO_COLOR: "1" },
-  });
-  assert.equal(
-    result.error,
-    undefined,
-    `the child (${how}, ${drain}) did not finish in 30 s or did not start: ${result.error}\nstderr: ${result.stderr}`,
-  );
-  return {
-    status: result.status,
-    signal: result.signal,
-    stderr: result.stderr,
-  };
+  return runScript(CHILD, [dir, how, drain, String(N)], `${how}, ${drain}`);
 }
 
 const controls = new Map<How, Outcome>();

@@ -6,12 +6,11 @@
 // in a sink, each path still ends, within the exit timeout.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { scriptCommand } from "./fixtures/spawn.ts";
+import { type Outcome, runScript } from "./fixtures/spawn.ts";
 
 /** Per test: Bun stops a test after 5 s unless told otherwise. */
 const LIMIT = { timeout: 60_000 };
@@ -26,34 +25,18 @@ const HANG_MS = 30_000;
 type How = "end" | "exit" | "sigterm" | "sigint";
 type Drain = "worker" | "inline" | "stuck" | "none";
 
-interface Outcome {
-  status: number | null;
-  signal: string | null;
-  stderr: string;
-}
-
 function run(
   path: string,
   how: How,
   drain: Drain,
   hangMs = HANG_MS,
 ): Outcome {
-  const [command, args] = scriptCommand(CHILD);
-  const result: SpawnSyncReturns<string> = spawnSync(
-    command,
-    [...args, path, how, drain, String(N)],
-    { encoding: "utf8", timeout: hangMs, maxBuffer: 1 << 24 },
+  return runScript(
+    CHILD,
+    [path, how, drain, String(N)],
+    `${how}, ${drain}`,
+    hangMs,
   );
-  assert.equal(
-    result.error,
-    undefined,
-    `the child (${how}, ${drain}) did not finish within ${hangMs} ms or did not start: ${result.error}\nstderr: ${result.stderr}`,
-  );
-  return {
-    status: result.status,
-    signal: result.signal,
-    stderr: result.stderr,
-  };
 }
 
 /** How this runtime reports each way of ending, without ttlog. */
