@@ -31,7 +31,13 @@ export interface ContextStore {
 
 interface Storage {
   getStore(): ContextStore | undefined;
-  run<R>(store: ContextStore, fn: () => R): R;
+  run<A, B, C, R>(
+    store: ContextStore,
+    fn: (a: A, b: B, c: C) => R,
+    a: A,
+    b: B,
+    c: C,
+  ): R;
 }
 
 let storage: Storage | null | undefined;
@@ -110,21 +116,50 @@ export function withContext<R>(
       `withContext: the second argument must be a function, got ${typeof fn}`,
     );
   }
+  return runInContext({ ...fields }, fn, undefined, undefined, undefined);
+}
+
+/**
+ * The storage, or a clear error on a runtime without AsyncLocalStorage.
+ */
+function required(): Storage {
   const store = load();
   if (store === null) {
     throw new TtlogConfigError(
       `withContext needs AsyncLocalStorage from node:async_hooks, which this runtime does not provide (on Cloudflare Workers, enable the nodejs_compat flag)`,
     );
   }
+  return store;
+}
+
+/**
+ * Runs `fn(a, b, c)` in a new context: {@link withContext} without the checks
+ * and the copy, for callers that made `fields` themselves and never touch it
+ * again (withLogging, once per request), and without a closure per call.
+ *
+ * @internal
+ */
+export function runInContext<A, B, C, R>(
+  fields: Record<string, unknown>,
+  fn: (a: A, b: B, c: C) => R,
+  a: A,
+  b: B,
+  c: C,
+): R {
+  const store = storage ?? required();
   const outer = store.getStore();
   contextState.active = true;
-  return store.run({
-    fields: outer === undefined
-      ? { ...fields }
-      : { ...outer.fields, ...fields },
-    owner: undefined,
-    blob: null,
-  }, fn);
+  return store.run(
+    {
+      fields: outer === undefined ? fields : { ...outer.fields, ...fields },
+      owner: undefined,
+      blob: null,
+    },
+    fn,
+    a,
+    b,
+    c,
+  );
 }
 
 /**

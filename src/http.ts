@@ -2,7 +2,7 @@
  * Request logging for fetch-style handlers: `Deno.serve`, `Bun.serve`,
  * Hono's `app.fetch`, Cloudflare's `fetch`, or node:http through an adapter.
  * One event per request, the request id in every event logged while it is
- * handled (see {@link withContext}), and on a failure a snapshot holding
+ * handled (see `withContext`), and on a failure a snapshot holding
  * only that request's events.
  *
  * ```ts
@@ -18,7 +18,7 @@
  * @module
  */
 
-import { withContext } from "./context.ts";
+import { runInContext } from "./context.ts";
 import { TtlogConfigError } from "./level.ts";
 import type { Logger } from "./logger.ts";
 import { type HasMetrics, prometheusText } from "./metrics.ts";
@@ -107,6 +107,14 @@ export type FetchHandler<Rest extends unknown[] = unknown[]> = (
   ...rest: Rest
 ) => Response | Promise<Response>;
 
+// The fields a request's context carries.
+interface RequestFields {
+  request_id: string;
+  trace_id?: string;
+  span_id?: string;
+  [key: string]: unknown;
+}
+
 const ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
 const TRACEPARENT =
   /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -143,11 +151,30 @@ export function parseTraceparent(
   return { trace_id: match[2], span_id: match[3] };
 }
 
+// Generated request ids: a random prefix drawn once per process, then a
+// counter: unique across processes and restarts with overwhelming odds, and
+// a few nanoseconds each where crypto.randomUUID() costs 60-300 ns.
+let idPrefix: string | undefined;
+let idCount = 0;
+
 function newRequestId(): string {
-  const crypto = (globalThis as { crypto?: { randomUUID?: () => string } })
-    .crypto;
-  if (typeof crypto?.randomUUID === "function") return crypto.randomUUID();
-  return Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
+  if (idPrefix === undefined) {
+    const bytes = new Uint8Array(8);
+    const crypto = (globalThis as {
+      crypto?: { getRandomValues?: (array: Uint8Array) => Uint8Array };
+    }).crypto;
+    if (typeof crypto?.getRandomValues === "function") {
+      crypto.getRandomValues(bytes);
+    } else {
+      for (let i = 0; i < bytes.length; i++) {
+        bytes[i] = Math.floor(Math.random() * 256);
+      }
+    }
+    idPrefix = Array.from(bytes, (b) => b.toString(16).padStart(2, "0"))
+      .join("") + "-";
+  }
+  idCount = (idCount + 1) % Number.MAX_SAFE_INTEGER;
+  return idPrefix + idCount.toString(36);
 }
 
 function pathOf(url: string): string {
@@ -185,9 +212,17 @@ function withHeader(response: Response, name: string, value: string): Response {
  * status), at info, or warn for 4xx and
  * error for 5xx. The request id comes from the `x-request-id` header when it
  * is valid, else it is generated, and it is echoed in the response; a W3C
- * `traceparent` header adds `trace_id` and `span_id`. A handler that throws
- * is logged at error with the error, then the error is thrown again, so the
- * server answers as it would have.
+ * `traceparent` header adds `trace_id` and `span_id`. A generated id is a
+ * random 16-hex-digit prefix drawn once per process, a dash and a counter in
+ * base 36 (`3f9a0c1d2b4e5f60-1k2`): unique without a `crypto.randomUUID()`
+ * per request. A handler that throws is logged at error with the error,
+ * then the error is thrown again (as a rejected promise), so the server
+ * answers as it would have.
+ *
+ * The wrapper answers the way the handler does: a handler that returns a
+ * Response gets it back at once, with the id header set (Deno.serve and
+ * Bun.serve then skip a promise turn); one that returns a promise gets a
+ * promise. `await` works on both.
  *
  * @param handler The handler to wrap.
  * @param options The logger and what to do.
@@ -223,7 +258,7 @@ function withHeader(response: Response, name: string, value: string): Response {
 export function withLogging<Rest extends unknown[]>(
   handler: FetchHandler<Rest>,
   options: WithLoggingOptions,
-): (request: Request, ...rest: Rest) => Promise<Response> {
+): (request: Request, ...rest: Rest) => Response | Promise<Response> {
   if (typeof handler !== "function") {
     throw new TtlogConfigError(
       `withLogging: handler must be a function, got ${typeof handler}`,
@@ -292,65 +327,93 @@ export function withLogging<Rest extends unknown[]>(
     );
   };
 
-  return (request: Request, ...rest: Rest): Promise<Response> => {
+  // Per request: one fields object, and closures only when the handler
+  // answers with a promise. A handler that answers synchronously gets its
+  // Response back synchronously: Deno.serve and Bun.serve then skip a
+  // promise turn.
+  const answered = (
+    request: Request,
+    fields: RequestFields,
+    start: number,
+    response: Response,
+  ): Response => {
+    const ms = Math.round((performance.now() - start) * 1000) / 1000;
+    const status = response.status;
+    const method = request.method;
+    const path = pathOf(request.url);
+    // Never touch response.body: in Deno.serve and Bun.serve that turns
+    // a static body into a stream and loses the servers' fast path.
+    const length = response.headers.get("content-length");
+    const bytes = length !== null
+      ? Number(length)
+      : status === 204 || status === 304
+      ? 0
+      : undefined;
+    let event: Record<string, unknown> = bytes === undefined
+      ? { method, path, status, ms }
+      : { method, path, status, ms, bytes };
+    // Without a context, the request event carries the ids itself.
+    if (!context) event = { ...fields, ...event };
+    if (status >= 500) {
+      http.error("request", event);
+      if (snapshot === "5xx") takeSnapshot(fields.request_id);
+    } else if (status >= 400) http.warn("request", event);
+    else http.info("request", event);
+    return withHeader(response, header, fields.request_id);
+  };
+  const failed = (
+    request: Request,
+    fields: RequestFields,
+    start: number,
+    error: unknown,
+  ): never => {
+    const ms = Math.round((performance.now() - start) * 1000) / 1000;
+    const method = request.method;
+    const path = pathOf(request.url);
+    http.error(
+      "request failed",
+      context
+        ? { method, path, ms, err: error }
+        : { ...fields, method, path, ms, err: error },
+    );
+    if (snapshot !== false) takeSnapshot(fields.request_id);
+    throw error;
+  };
+  const run = (
+    request: Request,
+    fields: RequestFields,
+    rest: Rest,
+  ): Response | Promise<Response> => {
+    const start = performance.now();
+    let result: Response | Promise<Response>;
+    try {
+      result = handler(request, ...rest);
+    } catch (error) {
+      return Promise.reject(error).catch((error: unknown) =>
+        failed(request, fields, start, error)
+      );
+    }
+    if (result instanceof Response) {
+      return answered(request, fields, start, result);
+    }
+    return Promise.resolve(result).then(
+      (response) => answered(request, fields, start, response),
+      (error: unknown) => failed(request, fields, start, error),
+    );
+  };
+
+  return (request: Request, ...rest: Rest): Response | Promise<Response> => {
     const given = request.headers.get(header);
     const id = given !== null && ID_PATTERN.test(given)
       ? given
       : newRequestId();
     const trace = parseTraceparent(request.headers.get("traceparent"));
-    const fields = trace === undefined
+    const fields: RequestFields = trace === undefined
       ? { request_id: id }
       : { request_id: id, trace_id: trace.trace_id, span_id: trace.span_id };
-    const start = performance.now();
-    const method = request.method;
-    const path = pathOf(request.url);
-    const failed = (error: unknown): never => {
-      const ms = Math.round((performance.now() - start) * 1000) / 1000;
-      http.error(
-        "request failed",
-        context
-          ? { method, path, ms, err: error }
-          : { ...fields, method, path, ms, err: error },
-      );
-      if (snapshot !== false) takeSnapshot(id);
-      throw error;
-    };
-    const done = (response: Response): Response => {
-      const ms = Math.round((performance.now() - start) * 1000) / 1000;
-      const status = response.status;
-      // Never touch response.body: in Deno.serve and Bun.serve that turns
-      // a static body into a stream and loses the servers' fast path.
-      const length = response.headers.get("content-length");
-      const bytes = length !== null
-        ? Number(length)
-        : status === 204 || status === 304
-        ? 0
-        : undefined;
-      let event: Record<string, unknown> = bytes === undefined
-        ? { method, path, status, ms }
-        : { method, path, status, ms, bytes };
-      // Without a context, the request event carries the ids itself.
-      if (!context) event = { ...fields, ...event };
-      if (status >= 500) {
-        http.error("request", event);
-        if (snapshot === "5xx") takeSnapshot(id);
-      } else if (status >= 400) http.warn("request", event);
-      else http.info("request", event);
-      return withHeader(response, header, id);
-    };
-    // No async function: a handler that answers synchronously costs no
-    // extra promise turn; the continuations are made inside the context.
-    const run = () => {
-      let result: Response | Promise<Response>;
-      try {
-        result = handler(request, ...rest);
-      } catch (error) {
-        return Promise.reject(error).catch(failed);
-      }
-      if (result instanceof Response) return Promise.resolve(done(result));
-      return Promise.resolve(result).then(done, failed);
-    };
-    return context ? withContext(fields, run) : run();
+    return context
+      ? runInContext(fields, run, request, fields, rest)
+      : run(request, fields, rest);
   };
 }
 

@@ -113,6 +113,10 @@ test("request ids: generated when absent or invalid, unique; traceparent adds tr
     ids.add(id);
   }
   assert.equal(ids.size, 5);
+  // One random prefix per process, then a counter.
+  const prefixes = new Set([...ids].map((id) => id.split("-")[0]));
+  assert.equal(prefixes.size, 1);
+  assert.match([...prefixes][0], /^[0-9a-f]{16}$/);
   const trace = "4bf92f3577b34da6a3ce929d0e0e4736";
   await handler(
     new Request("http://x/", {
@@ -394,6 +398,33 @@ test("withLogging never reads the response's body (servers keep their fast path 
   await log.close();
 });
 
+test("a handler that answers synchronously gets its Response back synchronously, logged and with its id; an async one gets a promise", async () => {
+  const { sink, log } = setup();
+  const sync = withLogging(() => new Response("now"), { log });
+  const result = sync(
+    new Request("http://x/a", { headers: { "x-request-id": "q-1" } }),
+  );
+  assert.ok(result instanceof Response, "a Response, not a promise");
+  assert.equal(result.headers.get("x-request-id"), "q-1");
+  const later = withLogging(async () => {
+    await new Promise((r) => setTimeout(r, 1));
+    return new Response("later");
+  }, { log });
+  const pending = later(
+    new Request("http://x/b", { headers: { "x-request-id": "q-2" } }),
+  );
+  assert.ok(pending instanceof Promise);
+  assert.equal((await pending).headers.get("x-request-id"), "q-2");
+  await log.flush();
+  assert.deepEqual(
+    requestEvents(sink.records).map((
+      r,
+    ) => [r.fields.path, r.fields.request_id]),
+    [["/a", "q-1"], ["/b", "q-2"]],
+  );
+  await log.close();
+});
+
 test("a handler that throws synchronously: the wrapper rejects with the error, logged with the request's id", async () => {
   const { sink, log } = setup();
   const handler = withLogging((): Response => {
@@ -401,7 +432,9 @@ test("a handler that throws synchronously: the wrapper rejects with the error, l
     throw new TypeError("sync boom");
   }, { log });
   await assert.rejects(
-    handler(new Request("http://x/", { headers: { "x-request-id": "s-1" } })),
+    Promise.resolve(
+      handler(new Request("http://x/", { headers: { "x-request-id": "s-1" } })),
+    ),
     (error: Error) =>
       error instanceof TypeError && error.message === "sync boom",
   );
