@@ -21,7 +21,7 @@ import { WorkerHost } from "./drain/worker_host.ts";
 import { onProcessExit } from "./runtime/exit.ts";
 import { contextState, currentStore } from "./context.ts";
 import { Span } from "./span.ts";
-import { canStartWorker } from "./runtime/worker.ts";
+import { canStartWorker, usableCpus } from "./runtime/worker.ts";
 import {
   Level,
   type LevelName,
@@ -332,8 +332,9 @@ export interface LoggerOptions {
   readonly limits?: Partial<EncodeLimits>;
   /**
    * Where the drain runs: `"auto"` (default: a worker thread when the runtime
-   * has one and every sink can be rebuilt there, else the caller's thread),
-   * `true` (a worker, or an error saying why not) or `false`.
+   * has one, every sink can be rebuilt there and the process may use more
+   * than one CPU, else the caller's thread), `true` (a worker, or an error
+   * saying why not) or `false`.
    */
   readonly worker?: boolean | "auto";
   /** How long exit and signal hooks may spend delivering pending events (default 2000 ms). */
@@ -1566,7 +1567,9 @@ function useWorker(worker: boolean | "auto", sinks: readonly Sink[]): boolean {
     }
     return true;
   }
-  return stuck === undefined && canStartWorker();
+  // On one CPU a worker cannot run beside the app: its work comes out of the
+  // same core, plus the cost of waking it. The caller's thread drains then.
+  return stuck === undefined && canStartWorker() && (usableCpus() ?? 2) > 1;
 }
 
 /**

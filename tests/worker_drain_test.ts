@@ -6,7 +6,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   createLogger,
   type Logger,
@@ -14,7 +16,9 @@ import {
   memorySink,
   TtlogConfigError,
 } from "../mod.ts";
+import { usableCpus } from "../src/runtime/worker.ts";
 import { fileSink } from "../src/sinks/file.ts";
+import { scriptCommand } from "./fixtures/spawn.ts";
 import { failingSink } from "./fixtures/failing_sink.ts";
 import { slowSink } from "./fixtures/slow_sink.ts";
 import { assertAccounting } from "./helpers.ts";
@@ -148,13 +152,43 @@ test(
         worker: "auto",
       });
       try {
-        assert.equal(log.metrics().worker, true);
+        // On one CPU "auto" drains inline (the next test).
+        assert.equal(log.metrics().worker, (usableCpus() ?? 2) > 1);
         log.info("e", { i: 0 });
         await log.flush();
         assertSequence(readLines(path), 1);
       } finally {
         await log.close();
       }
+    });
+  },
+);
+
+test(
+  'worker: "auto" drains on the caller\'s thread in a process pinned to one CPU; worker: true still starts a worker there',
+  LIMIT,
+  async () => {
+    await inTemp((dir) => {
+      const [command, args] = scriptCommand(
+        fileURLToPath(
+          new URL("./fixtures/auto_worker_child.ts", import.meta.url),
+        ),
+      );
+      // taskset is util-linux's, in every Debian; a machine without it fails
+      // here with its error, not silently.
+      const child = spawnSync("taskset", ["-c", "0", command, ...args, dir], {
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      assert.equal(child.error, undefined, String(child.error));
+      assert.equal(child.status, 0, child.stderr);
+      assert.deepEqual(JSON.parse(child.stdout), {
+        cpus: 1,
+        auto: false,
+        forced: true,
+        lines: [1, 1],
+      });
+      return Promise.resolve();
     });
   },
 );

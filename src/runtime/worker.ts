@@ -36,6 +36,28 @@ export function canStartWorker(): boolean {
 }
 
 /**
+ * How many CPUs this process may run on: its affinity mask, as node:os
+ * `availableParallelism()` reads it on Deno, Bun and Node (1 under
+ * `taskset -c 0`), else `navigator.hardwareConcurrency`, else `undefined`.
+ */
+export function usableCpus(): number | undefined {
+  try {
+    const count = tryBuiltin<{ availableParallelism?: () => number }>(
+      "node:os",
+    )?.availableParallelism?.();
+    if (Number.isInteger(count) && count! > 0) return count;
+  } catch {
+    // Fall through to navigator.
+  }
+  const hinted =
+    (globalThis as { navigator?: { hardwareConcurrency?: unknown } })
+      .navigator?.hardwareConcurrency;
+  return typeof hinted === "number" && Number.isInteger(hinted) && hinted > 0
+    ? hinted
+    : undefined;
+}
+
+/**
  * Starts a module in a worker thread with `workerData`. On Node, a `.ts`
  * module (ttlog's source run through tsx) is loaded by registering tsx in the
  * worker first: Node does not pass a loader on to worker threads.
