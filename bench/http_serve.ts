@@ -1,17 +1,24 @@
 // Requests per second of a hello-world server on this runtime's own server
 // (Deno.serve, Bun.serve, node:http through nodeListener): bare, with
-// withLogging (ttlog, an ndjson file drained by its worker), and with a
-// pino-http-shaped line per request (pino's asynchronous file destination),
+// withLogging (its wrapper alone with the levels off, then an NDJSON file
+// and a .ttlog file, drained where `worker: "auto"` says), and with pino (a
+// pino-http-shaped line, then pino doing what withLogging does: the id
+// header read and echoed, an AsyncLocalStorage context through its mixin),
 // measured with wrk (Debian package `wrk`) on loopback, the variants
 // interleaved over rounds, the median kept. Each server runs in its own
-// child process; wrk gets one thread and 50 connections.
+// child process; wrk gets one thread and 50 connections. With taskset and
+// two CPUs or more, the server (all its threads) is pinned to CPU 1 and wrk
+// to CPU 0: the server's work and the logging's share one core (so ttlog
+// drains on the server's thread: "auto" takes no worker on one CPU), and
+// the load generator does not steal from them (unpinned, runs on a 2-CPU
+// machine swing by a third).
 //
 //   deno run -A bench/http_serve.ts      (or bun / tsx)
 //
 // Environment: TTLOG_HTTP_ROUNDS (default 5), TTLOG_HTTP_SECONDS (default 5).
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -20,7 +27,14 @@ import { scriptCommand } from "../tests/fixtures/spawn.ts";
 import { spreadOf } from "./harness.ts";
 import { saveRows } from "./results.ts";
 
-const VARIANTS = ["bare", "ttlog", "pino"] as const;
+const VARIANTS = [
+  "bare",
+  "ttlog-off",
+  "ttlog",
+  "ttlog-bin",
+  "pino",
+  "pino-full",
+] as const;
 type Variant = typeof VARIANTS[number];
 const rounds = Number(process.env.TTLOG_HTTP_ROUNDS ?? 5);
 const seconds = Number(process.env.TTLOG_HTTP_SECONDS ?? 5);
@@ -33,10 +47,19 @@ if (spawnSync("wrk", ["--version"]).error !== undefined) {
   process.exit(1);
 }
 
+const pinned = availableParallelism() >= 2 &&
+  spawnSync("taskset", ["-c", "0", "true"]).status === 0;
+const pin = (
+  cpu: number,
+  command: string,
+  args: string[],
+): [string, string[]] =>
+  pinned ? ["taskset", ["-c", String(cpu), command, ...args]] : [command, args];
+
 async function measure(variant: Variant): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), "ttlog-http-bench-"));
   const [command, args] = scriptCommand(server);
-  const child = spawn(command, [...args, variant, dir], {
+  const child = spawn(...pin(1, command, [...args, variant, dir]), {
     stdio: ["ignore", "pipe", "inherit"],
   });
   try {
@@ -51,10 +74,11 @@ async function measure(variant: Variant): Promise<number> {
     });
     const url = `http://127.0.0.1:${port}/`;
     // Warm up (JIT, connections), then measure.
-    spawnSync("wrk", ["-t1", "-c50", "-d1s", url]);
-    const result = spawnSync("wrk", ["-t1", "-c50", `-d${seconds}s`, url], {
-      encoding: "utf8",
-    });
+    spawnSync(...pin(0, "wrk", ["-t1", "-c50", "-d1s", url]));
+    const result = spawnSync(
+      ...pin(0, "wrk", ["-t1", "-c50", `-d${seconds}s`, url]),
+      { encoding: "utf8" },
+    );
     const match = /Requests\/sec:\s+([\d.]+)/.exec(result.stdout);
     if (!match) throw new Error(`wrk said: ${result.stdout}${result.stderr}`);
     if (/Non-2xx|Socket errors/.test(result.stdout)) {
@@ -68,7 +92,9 @@ async function measure(variant: Variant): Promise<number> {
   }
 }
 
-const samples: Record<Variant, number[]> = { bare: [], ttlog: [], pino: [] };
+const samples = Object.fromEntries(
+  VARIANTS.map((v) => [v, [] as number[]]),
+) as Record<Variant, number[]>;
 for (let round = 0; round < rounds; round++) {
   for (const variant of VARIANTS) {
     samples[variant].push(await measure(variant));
@@ -97,9 +123,10 @@ console.log(
     ).join(", "),
 );
 console.log(
-  `overhead vs bare: ttlog ${
-    ((1 - rps.ttlog / rps.bare) * 100).toFixed(1)
-  }%, pino ${((1 - rps.pino / rps.bare) * 100).toFixed(1)}%`,
+  `fewer requests/s than bare${pinned ? " (pinned)" : ""}: ` +
+    VARIANTS.slice(1).map((v) =>
+      `${v} ${((1 - rps[v] / rps.bare) * 100).toFixed(1)}%`
+    ).join(", "),
 );
 // Rows in ns per request (the report shows requests/s), each with its
 // spread over the rounds.
@@ -113,5 +140,5 @@ saveRows(
     roundAvgs: samples[v].map((r) => 1e9 / r),
     spread: spreadOf(samples[v].map((r) => 1e9 / r)),
   })),
-  { rps, samples, rounds, seconds },
+  { rps, samples, rounds, seconds, pinned },
 );

@@ -108,6 +108,8 @@ interface ResultFile {
   bytes?: number;
   /** http_serve: median requests per second. */
   rps?: Record<string, number>;
+  /** http_serve: whether the server and wrk were pinned to their own CPUs. */
+  pinned?: boolean;
 }
 
 type ByRuntime = Partial<Record<RuntimeName, ResultFile>>;
@@ -606,33 +608,52 @@ function snapshotSection(byRuntime: ByRuntime): string {
   ].join("\n");
 }
 
+const HTTP_VARIANTS: readonly [string, string][] = [
+  ["ttlog-off", "withLogging, levels off (the wrapper alone)"],
+  ["ttlog", "withLogging, NDJSON file"],
+  ["ttlog-bin", "withLogging, .ttlog file"],
+  ["pino", "a pino-http-shaped line"],
+  ["pino-full", "pino doing what withLogging does"],
+];
+
 function httpSection(byRuntime: ByRuntime): string {
-  const overhead = ["ttlog", "pino"].map((variant) => [
-    `${variant} vs bare`,
+  const overhead = HTTP_VARIANTS.map(([variant, label]) => [
+    `${label} (${variant})`,
     ...perRuntime(byRuntime, (f) => {
       const bare = f.rps?.bare;
       const v = f.rps?.[variant];
       return finite(bare) && finite(v)
-        ? `${((1 - v / bare) * 100).toFixed(1)}% fewer requests/s`
+        ? `${((1 - v / bare) * 100).toFixed(1)}%`
         : undefined;
     }).map((cell) => cell ?? DASH),
   ]);
+  const pinned = perRuntime(byRuntime, (f) => f.pinned === true);
   return [
     "## HTTP: requests per second of a hello-world server",
     "",
     "`bench/http_serve.ts` (server: `bench/http_server.ts`). The runtime's own",
-    "server (Deno.serve, Bun.serve, node:http), bare, with `withLogging`",
-    "(ttlog, an NDJSON file drained by its worker) and with one",
-    "pino-http-shaped line per request (pino's asynchronous file",
-    "destination), each in its own child process, measured with wrk (one",
-    "thread, 50 connections) on loopback, the variants interleaved over",
-    "rounds; requests per second, the median of the rounds.",
+    "server (Deno.serve, Bun.serve, node:http), each variant in its own child",
+    "process, measured with wrk (one thread, 50 connections) on loopback, the",
+    "variants interleaved over rounds; requests per second, the median of the",
+    "rounds. The variants: bare; `withLogging` with the logger's levels off",
+    "(what the wrapper costs before any event: the `x-request-id` header read",
+    "and echoed, the AsyncLocalStorage context); `withLogging` writing an",
+    'NDJSON file, then a `.ttlog` file (both drained where `worker: "auto"`',
+    "puts the drain: on one CPU, the server's own thread); one",
+    "pino-http-shaped line per request (a counter id, no header, no context);",
+    "and pino doing what `withLogging` does (the id header read and echoed,",
+    "an AsyncLocalStorage context added to each line by pino's `mixin`), both",
+    "through pino's asynchronous file destination.",
+    "",
+    pinned.every((cell) => cell !== false)
+      ? "The server (all its threads) was pinned to CPU 1 and wrk to CPU 0 with taskset: the logging's work comes out of the server's one core, and ttlog drains on the server's thread (on one CPU, `worker: \"auto\"` starts no worker)."
+      : "Some runtimes' rows ran unpinned (no taskset or one CPU): wrk and the server shared the CPUs.",
     "",
     scenarioTable(byRuntime, (row) => perSecond(row.avg)),
     "",
     spreadSummary(byRuntime),
     "",
-    table(["overhead", ...RUNTIMES], overhead, 1),
+    table(["fewer requests/s than bare", ...RUNTIMES], overhead, 1),
   ].join("\n");
 }
 
@@ -956,13 +977,15 @@ function headline(results: Results): string {
       }),
     ],
     [
-      "hello-world server requests/s lost to `withLogging` / to a pino line",
+      "hello-world server requests/s lost to `withLogging` (NDJSON / .ttlog) / to pino doing the same / to a bare pino line",
       ...cells(http, (f) => {
-        const bare = f.rps?.bare, t = f.rps?.ttlog, p = f.rps?.pino;
-        return finite(bare) && finite(t) && finite(p)
-          ? `${((1 - t / bare) * 100).toFixed(1)}% / ${
-            ((1 - p / bare) * 100).toFixed(1)
-          }%`
+        const bare = f.rps?.bare;
+        const lost = ["ttlog", "ttlog-bin", "pino-full", "pino"].map((v) =>
+          f.rps?.[v]
+        );
+        return finite(bare) && lost.every(finite)
+          ? lost.map((v) => `${((1 - v! / bare) * 100).toFixed(0)}%`)
+            .join(" / ")
           : undefined;
       }),
     ],
