@@ -190,6 +190,27 @@ function pathOf(url: string): string {
 }
 
 /** The response with `name: value` set, copied first if its headers are immutable. */
+/** A Response, or something shaped like one (another realm's, a polyfill's). */
+function isResponse(value: unknown): value is Response {
+  return value instanceof Response ||
+    (typeof value === "object" && value !== null &&
+      typeof (value as Response).status === "number" &&
+      typeof (value as Response).headers?.get === "function");
+}
+
+function notAResponse(value: unknown): TypeError {
+  const what = value === null
+    ? "null"
+    : Array.isArray(value)
+    ? "an array"
+    : typeof value === "object"
+    ? "an object that is not a Response"
+    : typeof value;
+  return new TypeError(
+    `withLogging: the handler must return a Response (or a promise of one), got ${what}`,
+  );
+}
+
 function withHeader(response: Response, name: string, value: string): Response {
   try {
     response.headers.set(name, value);
@@ -397,7 +418,10 @@ export function withLogging<Rest extends unknown[]>(
       return answered(request, fields, start, result);
     }
     return Promise.resolve(result).then(
-      (response) => answered(request, fields, start, response),
+      (response) =>
+        isResponse(response)
+          ? answered(request, fields, start, response)
+          : failed(request, fields, start, notAResponse(response)),
       (error: unknown) => failed(request, fields, start, error),
     );
   };

@@ -425,6 +425,38 @@ test("a handler that answers synchronously gets its Response back synchronously,
   await log.close();
 });
 
+test("a handler that returns no Response: the wrapper rejects with a TypeError naming what it got, logged as a failed request", async () => {
+  const { sink, log } = setup();
+  const cases: [string, () => unknown, RegExp][] = [
+    ["u-1", () => undefined, /must return a Response .*got undefined/],
+    [
+      "u-2",
+      () => Promise.resolve({ ok: true }),
+      /got an object that is not a Response/,
+    ],
+    ["u-3", () => "text", /got string/],
+  ];
+  for (const [id, body, pattern] of cases) {
+    const handler = withLogging(body as () => Response, { log });
+    await assert.rejects(
+      Promise.resolve(
+        handler(new Request("http://x/", { headers: { "x-request-id": id } })),
+      ),
+      (error: Error) =>
+        error instanceof TypeError && pattern.test(error.message),
+    );
+  }
+  await log.flush();
+  const failed = sink.records.filter((r) => r.msg === "request failed");
+  assert.deepEqual(failed.map((r) => r.fields.request_id), [
+    "u-1",
+    "u-2",
+    "u-3",
+  ]);
+  assert.ok(failed.every((r) => r.level === "error"));
+  await log.close();
+});
+
 test("a handler that throws synchronously: the wrapper rejects with the error, logged with the request's id", async () => {
   const { sink, log } = setup();
   const handler = withLogging((): Response => {
