@@ -238,7 +238,8 @@ function withHeader(response: Response, name: string, value: string): Response {
  * base 36 (`3f9a0c1d2b4e5f60-1k2`): unique without a `crypto.randomUUID()`
  * per request. A handler that throws is logged at error with the error,
  * then the error is thrown again (as a rejected promise), so the server
- * answers as it would have.
+ * answers as it would have; a handler that returns anything but a Response
+ * is such a failure too, with a TypeError naming what it returned.
  *
  * The wrapper answers the way the handler does: a handler that returns a
  * Response gets it back at once, with the id header set (Deno.serve and
