@@ -1,8 +1,8 @@
 /**
  * The inline host: runs the drain on the caller's thread, scheduled after the
  * current task, and synchronously on `flush()` or when a `block` ring is full.
- * Used where there is no worker (edge runtimes) and, until the worker host
- * lands, everywhere.
+ * Used where there is no worker: edge runtimes, sinks that cannot cross
+ * threads, `worker: false`, and processes limited to one CPU.
  *
  * @module
  */
