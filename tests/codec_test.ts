@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,6 +30,11 @@ import {
   readLz4Frame,
 } from "../src/codec/lz4_frame.ts";
 import { Xxhash32, xxhash32 } from "../src/codec/xxhash32.ts";
+import {
+  LZ4_WASM_BASE64,
+  LZ4_WASM_SHA256,
+  LZ4_WASM_VERSION,
+} from "../src/codec/lz4_wasm.ts";
 import {
   gunzipAsync,
   gunzipSync,
@@ -333,6 +339,27 @@ test("initLz4 accepts a module, bytes or a URL and rejects bad input", async () 
   );
   // A failed init keeps the module that was loaded.
   check();
+});
+
+test("the embedded lz4-wasm is byte for byte the installed package's (run scripts/embed_lz4.mjs after an upgrade)", () => {
+  const installed = readFileSync(WASM_URL);
+  const embedded = Uint8Array.from(
+    atob(LZ4_WASM_BASE64),
+    (c) => c.charCodeAt(0),
+  );
+  const version = JSON.parse(
+    readFileSync(new URL("./package.json", WASM_URL), "utf8"),
+  ).version;
+  assert.equal(LZ4_WASM_VERSION, version);
+  assert.equal(embedded.length, installed.length);
+  assert.deepEqual(
+    embedded,
+    new Uint8Array(installed.buffer, installed.byteOffset, installed.length),
+  );
+  assert.equal(
+    createHash("sha256").update(installed).digest("hex"),
+    LZ4_WASM_SHA256,
+  );
 });
 
 test("src/codec imports no Node built-in when it loads (edge runtimes have none)", () => {

@@ -10,10 +10,12 @@
  *   way on Cloudflare Workers and Vercel Edge, which refuse to compile
  *   WebAssembly from bytes.
  * - `initLz4({ bytes })` or `initLz4({ url })`.
- * - Nothing: the first call (or `initLz4Sync()`) reads
- *   `lz4-wasm/lz4_wasm_bg.wasm`, resolved with `import.meta.resolve`, through
- *   `node:fs`, which is loaded lazily so that importing this file never fails
- *   where `node:fs` does not exist.
+ * - Nothing: the first call (or `initLz4Sync()`) compiles the copy of
+ *   lz4-wasm 0.9.2's `lz4_wasm_bg.wasm` embedded in `lz4_wasm.ts` (25 KB,
+ *   written by scripts/embed_lz4.mjs), so there is no file to find at run
+ *   time, whether ttlog came from JSR, npm or a plain checkout. `node:fs`
+ *   (for a `file:` url) is loaded lazily, so importing this file never fails
+ *   where it does not exist.
  *
  * Compression is synchronous once loaded, so the crash path can use it.
  * Decompression is in `lz4_decompress.ts`, in plain TypeScript.
@@ -24,9 +26,7 @@
 import { TtlogConfigError } from "../level.ts";
 import { tryBuiltin } from "../runtime/builtin.ts";
 import { LZ4_MAX_INPUT_SIZE } from "./lz4_decompress.ts";
-
-/** Where the `.wasm` is found when no location is given. */
-const DEFAULT_WASM = "lz4-wasm/lz4_wasm_bg.wasm";
+import { LZ4_WASM_BASE64 } from "./lz4_wasm.ts";
 
 /** The exports of lz4_wasm_bg.wasm (checked when it is instantiated). */
 interface Lz4Wasm {
@@ -129,40 +129,12 @@ function adopt(module: WebAssembly.Module, instance: WebAssembly.Instance) {
   strings.length = 0;
 }
 
-/** The part of `node:module` used here. */
-interface ModuleLike {
-  createRequire(from: string): { resolve(specifier: string): string };
-}
-
-/** The part of `node:url` used here. */
-interface UrlModuleLike {
-  pathToFileURL(path: string): URL;
-}
-
-function defaultUrl(): URL {
-  const failures: string[] = [];
-  try {
-    return new URL(import.meta.resolve(DEFAULT_WASM));
-  } catch (error) {
-    failures.push(`import.meta.resolve: ${error}`);
-  }
-  // Code compiled to CommonJS (tsx on a CommonJS project) has no
-  // import.meta.resolve; Node's require resolution finds the same file.
-  try {
-    const module = tryBuiltin<ModuleLike>("node:module");
-    const url = tryBuiltin<UrlModuleLike>("node:url");
-    if (module !== undefined && url !== undefined) {
-      const path = module.createRequire(import.meta.url).resolve(DEFAULT_WASM);
-      return url.pathToFileURL(path);
-    }
-  } catch (error) {
-    failures.push(`require.resolve: ${error}`);
-  }
-  throw new TtlogConfigError(
-    `initLz4: cannot find "${DEFAULT_WASM}" (${
-      failures.join("; ")
-    }); install the lz4-wasm package or pass { module }, { bytes } or { url }`,
-  );
+/** The embedded lz4_wasm_bg.wasm. */
+function embeddedBytes(): Uint8Array {
+  const text = atob(LZ4_WASM_BASE64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
 }
 
 function loadFs(): FsLike | undefined {
@@ -181,7 +153,7 @@ function readFileUrl(url: URL): Uint8Array {
     return fs.readFileSync(url);
   } catch (error) {
     throw new TtlogConfigError(
-      `initLz4: cannot read ${url.href} (${error}); install the lz4-wasm package or pass { module }, { bytes } or { url }`,
+      `initLz4: cannot read ${url.href} (${error}); pass a readable { url }, { module } or { bytes }, or no option for the copy embedded in ttlog`,
     );
   }
 }
@@ -212,8 +184,8 @@ function checkOptions(options: Lz4InitOptions): void {
  * nothing when it is already loaded. Works in Deno, Bun and Node; on
  * platforms that refuse to compile WebAssembly from bytes, pass `module`.
  *
- * @param options Where to get the WebAssembly; by default the installed
- * `lz4-wasm` package, read with `node:fs`.
+ * @param options Where to get the WebAssembly; by default the copy of
+ * lz4-wasm 0.9.2's embedded in ttlog.
  * @throws {TtlogConfigError} When the WebAssembly cannot be found, read,
  * compiled or instantiated, or is not lz4-wasm's.
  *
@@ -234,7 +206,7 @@ export function initLz4Sync(options: Lz4InitOptions = {}): void {
     } else if (wasm !== undefined) {
       return;
     } else {
-      module = compiled ?? compile(readFileUrl(defaultUrl()));
+      module = compiled ?? compile(embeddedBytes());
     }
   }
   let instance: WebAssembly.Instance;
@@ -252,8 +224,8 @@ export function initLz4Sync(options: Lz4InitOptions = {}): void {
  * Loads and instantiates lz4-wasm; without options, does nothing when it is
  * already loaded. Unlike {@link initLz4Sync} it can `fetch` a non-file URL.
  *
- * @param options Where to get the WebAssembly; by default the installed
- * `lz4-wasm` package, read with `node:fs`.
+ * @param options Where to get the WebAssembly; by default the copy of
+ * lz4-wasm 0.9.2's embedded in ttlog.
  * @returns A promise that settles once compression is ready.
  * @throws {TtlogConfigError} (as a rejection) When the WebAssembly cannot be
  * found, read, compiled or instantiated, or is not lz4-wasm's.
