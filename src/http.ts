@@ -112,21 +112,26 @@ interface RequestFields {
   request_id: string;
   trace_id?: string;
   span_id?: string;
+  trace_flags?: string;
   [key: string]: unknown;
 }
 
 const ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
 const TRACEPARENT =
-  /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+  /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 const ZERO_TRACE = "00000000000000000000000000000000";
 const ZERO_SPAN = "0000000000000000";
 
 /**
- * The trace and span ids of a W3C `traceparent` header, or `undefined` when
- * it is absent or malformed (all-zero ids and version ff are invalid).
+ * The trace and span ids and the trace flags of a W3C `traceparent` header,
+ * or `undefined` when it is absent or malformed (all-zero ids and version ff
+ * are invalid; a version above 00 may carry more fields after the flags,
+ * version 00 may not). `trace_flags` is two hex digits, `"01"` when the
+ * caller sampled the trace; otlpSink sends it as the record's flags.
  *
  * @param header The header's value.
- * @returns `{ trace_id, span_id }` in lowercase hex, or `undefined`.
+ * @returns `{ trace_id, span_id, trace_flags }` in lowercase hex, or
+ *   `undefined`.
  *
  * @example
  * ```ts
@@ -134,21 +139,25 @@ const ZERO_SPAN = "0000000000000000";
  * import assert from "node:assert/strict";
  * assert.deepEqual(
  *   parseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
- *   { trace_id: "4bf92f3577b34da6a3ce929d0e0e4736", span_id: "00f067aa0ba902b7" },
+ *   {
+ *     trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
+ *     span_id: "00f067aa0ba902b7",
+ *     trace_flags: "01",
+ *   },
  * );
  * assert.equal(parseTraceparent("garbage"), undefined);
  * ```
  */
 export function parseTraceparent(
   header: string | null | undefined,
-): { trace_id: string; span_id: string } | undefined {
+): { trace_id: string; span_id: string; trace_flags: string } | undefined {
   if (typeof header !== "string") return undefined;
   const match = TRACEPARENT.exec(header.trim().toLowerCase());
   if (
     match === null || match[1] === "ff" || match[2] === ZERO_TRACE ||
-    match[3] === ZERO_SPAN
+    match[3] === ZERO_SPAN || (match[1] === "00" && match[5] !== undefined)
   ) return undefined;
-  return { trace_id: match[2], span_id: match[3] };
+  return { trace_id: match[2], span_id: match[3], trace_flags: match[4] };
 }
 
 // Generated request ids: a random prefix drawn once per process, then a
@@ -233,10 +242,10 @@ function withHeader(response: Response, name: string, value: string): Response {
  * status), at info, or warn for 4xx and
  * error for 5xx. The request id comes from the `x-request-id` header when it
  * is valid, else it is generated, and it is echoed in the response; a W3C
- * `traceparent` header adds `trace_id` and `span_id`. A generated id is a
- * random 16-hex-digit prefix drawn once per process, a dash and a counter in
- * base 36 (`3f9a0c1d2b4e5f60-1k2`): unique without a `crypto.randomUUID()`
- * per request. A handler that throws is logged at error with the error,
+ * `traceparent` header adds `trace_id`, `span_id` and `trace_flags`. A
+ * generated id is a random 16-hex-digit prefix drawn once per process, a
+ * dash and a counter in base 36 (`3f9a0c1d2b4e5f60-1k2`): unique without a
+ * `crypto.randomUUID()` per request. A handler that throws is logged at error with the error,
  * then the error is thrown again (as a rejected promise), so the server
  * answers as it would have; a handler that returns anything but a Response
  * is such a failure too, with a TypeError naming what it returned.
@@ -433,9 +442,12 @@ export function withLogging<Rest extends unknown[]>(
       ? given
       : newRequestId();
     const trace = parseTraceparent(request.headers.get("traceparent"));
-    const fields: RequestFields = trace === undefined
-      ? { request_id: id }
-      : { request_id: id, trace_id: trace.trace_id, span_id: trace.span_id };
+    const fields: RequestFields = trace === undefined ? { request_id: id } : {
+      request_id: id,
+      trace_id: trace.trace_id,
+      span_id: trace.span_id,
+      trace_flags: trace.trace_flags,
+    };
     return context
       ? runInContext(fields, run, request, fields, rest)
       : run(request, fields, rest);

@@ -127,9 +127,17 @@ test("request ids: generated when absent or invalid, unique; traceparent adds tr
   const last = requestEvents(sink.records).at(-1)!;
   assert.equal(last.fields.trace_id, trace);
   assert.equal(last.fields.span_id, "00f067aa0ba902b7");
+  assert.equal(last.fields.trace_flags, "01");
   assert.equal(seen.at(-1)!.trace_id, trace);
+  assert.equal(seen.at(-1)!.trace_flags, "01");
+  // A later version may add fields after the flags; version 00 may not.
+  assert.deepEqual(
+    parseTraceparent(`01-${trace}-00f067aa0ba902b7-00-future`),
+    { trace_id: trace, span_id: "00f067aa0ba902b7", trace_flags: "00" },
+  );
   for (
     const bad of [
+      `00-${trace}-00f067aa0ba902b7-01-extra`,
       "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
       "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
       "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
