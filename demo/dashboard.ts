@@ -95,7 +95,9 @@ const workload = setInterval(() => {
   ticks++;
   for (let i = 0; i < 3; i++) {
     const path = paths[Math.floor(random() * paths.length)];
-    shop(new Request(`http://shop.internal${path}`)).catch(() => {});
+    Promise.resolve(shop(new Request(`http://shop.internal${path}`))).catch(
+      () => {},
+    );
   }
   // Every 15 s a burst: the chart spikes and the tail's rate cap shows.
   if (ticks % 300 === 0) {
@@ -103,7 +105,7 @@ const workload = setInterval(() => {
   }
 }, 50);
 
-const handler = dashboardHandler(log, { tail, snapshotDir: dir });
+const handler = dashboardHandler(log, { tail });
 const server = createServer(dashboardNodeListener(handler));
 server.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code === "EADDRINUSE" && port !== 0) {

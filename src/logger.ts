@@ -825,7 +825,7 @@ class Core {
         (where === undefined ? { kind: "manual" } : { kind: "manual", where }),
       counters: this.metrics(),
     }, {
-      dir: options.dir ?? "ttlog-snapshots",
+      dir: options.dir ?? DEFAULT_SNAPSHOT_DIR,
       seconds: options.window?.seconds,
       bytes: options.window?.bytes,
       keep: options.keep ?? 20,
@@ -953,6 +953,17 @@ function isFields(value: unknown): value is Fields {
     !(value instanceof Error);
 }
 
+/** Where snapshots go when `snapshot.dir` is not given. */
+const DEFAULT_SNAPSHOT_DIR = "ttlog-snapshots";
+
+/**
+ * The key of a logger's snapshot directory, for the dashboard to list the
+ * snapshots the logger writes without being told where.
+ *
+ * @internal
+ */
+export const SNAPSHOT_DIR: unique symbol = Symbol.for("ttlog.snapshotDir");
+
 class LoggerImpl implements Logger {
   declare readonly trace: LogMethod;
   declare readonly debug: LogMethod;
@@ -968,6 +979,11 @@ class LoggerImpl implements Logger {
     this.#core = core;
     this.#ctx = ctx;
     this.#threshold = ctx.threshold;
+  }
+
+  /** Where this logger's snapshots go (see {@link SNAPSHOT_DIR}). */
+  get [SNAPSHOT_DIR](): string {
+    return this.#core.options.snapshot?.dir ?? DEFAULT_SNAPSHOT_DIR;
   }
 
   static {

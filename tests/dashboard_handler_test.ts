@@ -874,6 +874,34 @@ test(
 );
 
 test(
+  "dashboard: without snapshotDir it lists where the logger writes (its snapshot.dir), a child logger's too",
+  LIMIT,
+  async () => {
+    const written = tempDir();
+    const log = createLogger({
+      sinks: [memorySink()],
+      snapshot: { dir: written },
+    });
+    const handler = dashboardHandler(log.child("web"));
+    try {
+      const res = await call(handler, "/api/snapshots", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      const body = await res.json();
+      assert.equal(res.status, 201, JSON.stringify(body));
+      assert.equal(body.listed, true);
+      const list = await (await call(handler, "/api/snapshots")).json();
+      assert.equal(list.files.length, 1, JSON.stringify(list));
+    } finally {
+      await log.close();
+      rmSync(written, { recursive: true });
+    }
+  },
+);
+
+test(
   "dashboard: a snapshot written outside snapshotDir is reported, not hidden",
   LIMIT,
   async () => {

@@ -19,6 +19,7 @@ import { CliError } from "../cli/args.ts";
 import { recordTest } from "../cli/filter.ts";
 import { parseLast } from "../cli/view.ts";
 import { LEVEL_NAMES, TtlogConfigError } from "../level.ts";
+import { SNAPSHOT_DIR } from "../logger.ts";
 import type { Metrics } from "../metrics.ts";
 import { nodeFs, tryBuiltin } from "../runtime/builtin.ts";
 import {
@@ -94,8 +95,9 @@ export interface DashboardOptions {
    */
   readonly token?: string;
   /**
-   * The directory the logger writes snapshots to: give the same as
-   * `createLogger`'s `snapshot.dir` (default `"ttlog-snapshots"`, as there).
+   * The directory to list snapshots from (default: where the logger writes
+   * them, its `snapshot.dir`; `"ttlog-snapshots"` for a logger that is not
+   * ttlog's own).
    */
   readonly snapshotDir?: string;
   /**
@@ -408,7 +410,9 @@ export function dashboardHandler(
   const token = options.token === undefined
     ? undefined
     : new TextEncoder().encode(options.token);
-  const snapshotDir = options.snapshotDir ?? "ttlog-snapshots";
+  const own = (log as { [SNAPSHOT_DIR]?: unknown })[SNAPSHOT_DIR];
+  const snapshotDir = options.snapshotDir ??
+    (typeof own === "string" ? own : "ttlog-snapshots");
   const basePath = options.basePath ?? "";
   const intervalMs = options.intervalMs ?? 1000;
   const remoteAddress = options.remoteAddress ?? serverRemoteAddress;
