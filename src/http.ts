@@ -186,6 +186,11 @@ function newRequestId(): string {
   return idPrefix + idCount.toString(36);
 }
 
+/** Milliseconds since `start` (a `performance.now()`), to the microsecond. */
+function elapsedMs(start: number): number {
+  return Math.round((performance.now() - start) * 1000) / 1000;
+}
+
 function pathOf(url: string): string {
   // "http://host/path?query" -> "/path" without building a URL object.
   const start = url.indexOf("/", url.indexOf("//") + 2);
@@ -198,7 +203,6 @@ function pathOf(url: string): string {
   return url.slice(start, end);
 }
 
-/** The response with `name: value` set, copied first if its headers are immutable. */
 /** A Response, or something shaped like one (another realm's, a polyfill's). */
 function isResponse(value: unknown): value is Response {
   return value instanceof Response ||
@@ -220,6 +224,7 @@ function notAResponse(value: unknown): TypeError {
   );
 }
 
+/** The response with `name: value` set, copied first if its headers are immutable. */
 function withHeader(response: Response, name: string, value: string): Response {
   try {
     response.headers.set(name, value);
@@ -245,10 +250,11 @@ function withHeader(response: Response, name: string, value: string): Response {
  * `traceparent` header adds `trace_id`, `span_id` and `trace_flags`. A
  * generated id is a random 16-hex-digit prefix drawn once per process, a
  * dash and a counter in base 36 (`3f9a0c1d2b4e5f60-1k2`): unique without a
- * `crypto.randomUUID()` per request. A handler that throws is logged at error with the error,
- * then the error is thrown again (as a rejected promise), so the server
- * answers as it would have; a handler that returns anything but a Response
- * is such a failure too, with a TypeError naming what it returned.
+ * `crypto.randomUUID()` per request. A handler that throws is logged at
+ * error with the error, then the error is thrown again (as a rejected
+ * promise), so the server answers as it would have; a handler that returns
+ * anything but a Response is such a failure too, with a TypeError naming
+ * what it returned.
  *
  * The wrapper answers the way the handler does: a handler that returns a
  * Response gets it back at once, with the id header set (Deno.serve and
@@ -368,7 +374,7 @@ export function withLogging<Rest extends unknown[]>(
     start: number,
     response: Response,
   ): Response => {
-    const ms = Math.round((performance.now() - start) * 1000) / 1000;
+    const ms = elapsedMs(start);
     const status = response.status;
     const method = request.method;
     const path = pathOf(request.url);
@@ -398,7 +404,7 @@ export function withLogging<Rest extends unknown[]>(
     start: number,
     error: unknown,
   ): never => {
-    const ms = Math.round((performance.now() - start) * 1000) / 1000;
+    const ms = elapsedMs(start);
     const method = request.method;
     const path = pathOf(request.url);
     http.error(

@@ -873,6 +873,14 @@ test(
   },
 );
 
+/** Asks the dashboard for a snapshot, as its button does. */
+const takeSnapshot = (handler: DashboardHandler) =>
+  call(handler, "/api/snapshots", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
+
 test(
   "dashboard: without snapshotDir it lists where the logger writes (its snapshot.dir), a child logger's too",
   LIMIT,
@@ -884,11 +892,7 @@ test(
     });
     const handler = dashboardHandler(log.child("web"));
     try {
-      const res = await call(handler, "/api/snapshots", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: "{}",
-      });
+      const res = await takeSnapshot(handler);
       const body = await res.json();
       assert.equal(res.status, 201, JSON.stringify(body));
       assert.equal(body.listed, true);
@@ -913,11 +917,7 @@ test(
     });
     const handler = dashboardHandler(log, { snapshotDir: listed });
     try {
-      const res = await call(handler, "/api/snapshots", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: "{}",
-      });
+      const res = await takeSnapshot(handler);
       const body = await res.json();
       assert.equal(res.status, 201);
       assert.equal(body.listed, false);
