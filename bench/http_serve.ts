@@ -13,11 +13,16 @@
 // the load generator does not steal from them (unpinned, runs on a 2-CPU
 // machine swing by a third).
 //
+// Beside requests/s, the server's CPU time per request (all its threads,
+// from /proc on Linux): on a shared machine requests/s swing with what the
+// neighbours do, while the CPU a request costs moves much less, and the
+// difference to bare is what a variant adds to every request.
+//
 //   deno run -A bench/http_serve.ts      (or bun / tsx)
 //
 // Environment: TTLOG_HTTP_ROUNDS (default 5), TTLOG_HTTP_SECONDS (default 5).
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -32,6 +37,7 @@ const VARIANTS = [
   "ttlog-off",
   "ttlog",
   "ttlog-bin",
+  "ttlog-noctx",
   "pino",
   "pino-full",
 ] as const;
@@ -56,7 +62,40 @@ const pin = (
 ): [string, string[]] =>
   pinned ? ["taskset", ["-c", String(cpu), command, ...args]] : [command, args];
 
-async function measure(variant: Variant): Promise<number> {
+/**
+ * CPU time of a process, all its threads, in ns (user + system, from
+ * /proc/<pid>/task/<tid>/stat in clock ticks of 10 ms), or undefined where
+ * there is no /proc.
+ */
+function cpuNs(pid: number): number | undefined {
+  let ticks = 0;
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  for (const task of tasks) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8");
+      // Fields after the command name (which may hold spaces): state is
+      // the 1st, utime the 12th, stime the 13th.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // A thread that ended meanwhile.
+    }
+  }
+  return ticks * 1e7;
+}
+
+interface Sample {
+  rps: number;
+  /** Server CPU per request, in ns (undefined without /proc). */
+  cpu: number | undefined;
+}
+
+async function measure(variant: Variant): Promise<Sample> {
   const dir = mkdtempSync(join(tmpdir(), "ttlog-http-bench-"));
   const [command, args] = scriptCommand(server);
   const child = spawn(...pin(1, command, [...args, variant, dir]), {
@@ -75,16 +114,27 @@ async function measure(variant: Variant): Promise<number> {
     const url = `http://127.0.0.1:${port}/`;
     // Warm up (JIT, connections), then measure.
     spawnSync(...pin(0, "wrk", ["-t1", "-c50", "-d1s", url]));
+    // taskset execs the server: its pid is the child's.
+    const before = cpuNs(child.pid!);
     const result = spawnSync(
       ...pin(0, "wrk", ["-t1", "-c50", `-d${seconds}s`, url]),
       { encoding: "utf8" },
     );
+    const after = cpuNs(child.pid!);
     const match = /Requests\/sec:\s+([\d.]+)/.exec(result.stdout);
-    if (!match) throw new Error(`wrk said: ${result.stdout}${result.stderr}`);
+    const count = /(\d+) requests in/.exec(result.stdout);
+    if (!match || !count) {
+      throw new Error(`wrk said: ${result.stdout}${result.stderr}`);
+    }
     if (/Non-2xx|Socket errors/.test(result.stdout)) {
       throw new Error(`errors under load (${variant}): ${result.stdout}`);
     }
-    return Number(match[1]);
+    return {
+      rps: Number(match[1]),
+      cpu: before === undefined || after === undefined
+        ? undefined
+        : (after - before) / Number(count[1]),
+    };
   } finally {
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
@@ -95,13 +145,23 @@ async function measure(variant: Variant): Promise<number> {
 const samples = Object.fromEntries(
   VARIANTS.map((v) => [v, [] as number[]]),
 ) as Record<Variant, number[]>;
+const cpuSamples = Object.fromEntries(
+  VARIANTS.map((v) => [v, [] as number[]]),
+) as Record<Variant, number[]>;
 for (let round = 0; round < rounds; round++) {
   for (const variant of VARIANTS) {
-    samples[variant].push(await measure(variant));
+    const sample = await measure(variant);
+    samples[variant].push(sample.rps);
+    if (sample.cpu !== undefined) cpuSamples[variant].push(sample.cpu);
   }
   console.log(
     `round ${round + 1}: ` +
-      VARIANTS.map((v) => `${v} ${samples[v].at(-1)!.toFixed(0)}`).join(", "),
+      VARIANTS.map((v) =>
+        `${v} ${samples[v].at(-1)!.toFixed(0)}` +
+        (cpuSamples[v].length > round
+          ? ` (${(cpuSamples[v][round] / 1000).toFixed(1)} µs CPU)`
+          : "")
+      ).join(", "),
   );
 }
 const median = (xs: number[]) => {
@@ -128,6 +188,16 @@ console.log(
       `${v} ${((1 - rps[v] / rps.bare) * 100).toFixed(1)}%`
     ).join(", "),
 );
+// Server CPU per request, the median over rounds (absent without /proc).
+const cpu = cpuSamples.bare.length === rounds
+  ? Object.fromEntries(VARIANTS.map((v) => [v, median(cpuSamples[v])]))
+  : undefined;
+if (cpu !== undefined) {
+  console.log(
+    `server CPU per request (median): ` +
+      VARIANTS.map((v) => `${v} ${(cpu[v] / 1000).toFixed(2)} µs`).join(", "),
+  );
+}
 // Rows in ns per request (the report shows requests/s), each with its
 // spread over the rounds.
 saveRows(
@@ -140,5 +210,5 @@ saveRows(
     roundAvgs: samples[v].map((r) => 1e9 / r),
     spread: spreadOf(samples[v].map((r) => 1e9 / r)),
   })),
-  { rps, samples, rounds, seconds, pinned },
+  { rps, samples, cpu, cpuSamples, rounds, seconds, pinned },
 );

@@ -12,6 +12,9 @@
 //   both drained where `worker: "auto"` puts the drain: its worker thread, or
 //   the server's own thread when the process may use one CPU only (as when
 //   http_serve.ts pins it);
+// - "ttlog-noctx": as "ttlog" with `context: false`: no AsyncLocalStorage
+//   context (the request event carries the ids itself; the app's own events
+//   would not);
 // - "pino": one pino-http-shaped line per request (a counter id, no header,
 //   no context) to a file through pino's asynchronous destination;
 // - "pino-full": pino doing what withLogging does: the request id read from
@@ -34,14 +37,19 @@ const hello = (_req: Request) => new Response("hello world");
 
 let handler: (req: Request) => Response | Promise<Response> = hello;
 let close = async () => {};
-const ttlog = (path: string, format: "ndjson" | "ttlog", on = true) => {
+const ttlog = (
+  path: string,
+  format: "ndjson" | "ttlog",
+  on = true,
+  context = true,
+) => {
   const log = createLogger({
     service: "bench",
     sinks: [fileSink({ path, format })],
     worker: process.env.TTLOG_WORKER === "0" ? false : "auto",
     ...(on ? {} : { level: "off", record: "off" }),
   });
-  handler = withLogging(hello, { log });
+  handler = withLogging(hello, { log, context });
   close = () => log.close();
 };
 const pinoLogger = (mixin?: () => Record<string, unknown>) => {
@@ -65,7 +73,9 @@ if (variant === "bare") { /* the hello handler as it is */ }
 else if (variant === "ttlog-off") ttlog(`${dir}/ttlog.ndjson`, "ndjson", false);
 else if (variant === "ttlog") ttlog(`${dir}/ttlog.ndjson`, "ndjson");
 else if (variant === "ttlog-bin") ttlog(`${dir}/ttlog.ttlog`, "ttlog");
-else if (variant === "pino") {
+else if (variant === "ttlog-noctx") {
+  ttlog(`${dir}/ttlog.ndjson`, "ndjson", true, false);
+} else if (variant === "pino") {
   const logger = pinoLogger();
   // What pino-http logs per request (its default id is a counter).
   let next = 0;

@@ -108,6 +108,8 @@ interface ResultFile {
   bytes?: number;
   /** http_serve: median requests per second. */
   rps?: Record<string, number>;
+  /** http_serve: the server's median CPU time per request, in ns. */
+  cpu?: Record<string, number>;
   /** http_serve: whether the server and wrk were pinned to their own CPUs. */
   pinned?: boolean;
 }
@@ -612,6 +614,7 @@ const HTTP_VARIANTS: readonly [string, string][] = [
   ["ttlog-off", "withLogging, levels off (the wrapper alone)"],
   ["ttlog", "withLogging, NDJSON file"],
   ["ttlog-bin", "withLogging, .ttlog file"],
+  ["ttlog-noctx", "withLogging, NDJSON file, `context: false`"],
   ["pino", "a pino-http-shaped line"],
   ["pino-full", "pino doing what withLogging does"],
 ];
@@ -627,6 +630,19 @@ function httpSection(byRuntime: ByRuntime): string {
         : undefined;
     }).map((cell) => cell ?? DASH),
   ]);
+  const cpuRows = [["bare", "bare"], ...HTTP_VARIANTS].map((
+    [variant, label],
+  ) => [
+    `${label} (${variant})`,
+    ...perRuntime(byRuntime, (f) => {
+      const bare = f.cpu?.bare;
+      const v = f.cpu?.[variant];
+      if (!finite(bare) || !finite(v)) return undefined;
+      return variant === "bare"
+        ? `${(v / 1000).toFixed(2)} µs`
+        : `${(v / 1000).toFixed(2)} µs (+${((v - bare) / 1000).toFixed(2)})`;
+    }).map((cell) => cell ?? DASH),
+  ]);
   const pinned = perRuntime(byRuntime, (f) => f.pinned === true);
   return [
     "## HTTP: requests per second of a hello-world server",
@@ -639,7 +655,9 @@ function httpSection(byRuntime: ByRuntime): string {
     "(what the wrapper costs before any event: the `x-request-id` header read",
     "and echoed, the AsyncLocalStorage context); `withLogging` writing an",
     'NDJSON file, then a `.ttlog` file (both drained where `worker: "auto"`',
-    "puts the drain: on one CPU, the server's own thread); one",
+    "puts the drain: on one CPU, the server's own thread); the NDJSON one",
+    "with `context: false` (no AsyncLocalStorage switch: the request event",
+    "carries the ids, the app's own events would not); one",
     "pino-http-shaped line per request (a counter id, no header, no context);",
     "and pino doing what `withLogging` does (the id header read and echoed,",
     "an AsyncLocalStorage context added to each line by pino's `mixin`), both",
@@ -654,6 +672,14 @@ function httpSection(byRuntime: ByRuntime): string {
     spreadSummary(byRuntime),
     "",
     table(["fewer requests/s than bare", ...RUNTIMES], overhead, 1),
+    "",
+    "The server's CPU time per request (all its threads, user and system,",
+    "read from /proc before and after each wrk run; the median of the",
+    "rounds), and in brackets what the variant adds to bare: on a shared",
+    "machine requests/s swing with the neighbours' load, the CPU a request",
+    "costs much less.",
+    "",
+    table(["server CPU per request", ...RUNTIMES], cpuRows, 1),
   ].join("\n");
 }
 
