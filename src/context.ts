@@ -19,14 +19,19 @@
 import { TtlogConfigError } from "./level.ts";
 import { tryBuiltin } from "./runtime/builtin.ts";
 
-/** What a context holds: its fields, and their encoding for the last recorder that used it. */
+/**
+ * What a context holds: its fields, and where the last recorder that used it
+ * encoded them into its ring, so that later events copy those bytes.
+ */
 export interface ContextStore {
   /** The fields, the enclosing contexts' merged in (inner ones win). */
   readonly fields: Readonly<Record<string, unknown>>;
-  /** The recorder `blob` was encoded for (its dictionary ids are in it). */
+  /** The recorder that encoded them last (its dictionary ids are in them). */
   owner: unknown;
-  /** The fields as encoded by `owner`. */
-  blob: Uint8Array | null;
+  /** Where in `owner`'s ring (an absolute position) the encoding starts. */
+  at: number;
+  /** Its length in bytes. */
+  length: number;
 }
 
 interface Storage {
@@ -153,7 +158,8 @@ export function runInContext<A, B, C, R>(
     {
       fields: outer === undefined ? fields : { ...outer.fields, ...fields },
       owner: undefined,
-      blob: null,
+      at: 0,
+      length: 0,
     },
     fn,
     a,

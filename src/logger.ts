@@ -920,26 +920,19 @@ function writeBound(rec: Recorder, bound: Uint8Array): void {
 }
 
 /**
- * Writes the fields of the context the call runs in (see withContext),
- * encoded once per context and recorder.
+ * Writes the fields of the context the call runs in (see withContext). The
+ * first event of a context here encodes them in place; later ones copy
+ * those bytes from the ring while they are still in it (a request's events
+ * are close together), with no per-context buffer or second encoding.
  */
 function writeContext(rec: Recorder): void {
   const store = currentStore();
   if (store === undefined) return;
-  if (store.owner === rec) {
-    if (store.blob !== null) writeBound(rec, store.blob);
-    else {
-      // The second event of this context here: encode once from now on.
-      store.blob = rec.detached(() => rec.fields(store.fields));
-      writeBound(rec, store.blob);
-    }
-  } else {
-    // Most contexts (a request) log once or twice: the first event encodes
-    // the fields in place.
-    store.owner = rec;
-    store.blob = null;
-    rec.fields(store.fields);
-  }
+  if (store.owner === rec && rec.copyEarlier(store.at, store.length)) return;
+  store.owner = rec;
+  store.at = rec.position();
+  rec.fields(store.fields);
+  store.length = (rec.position() - store.at) | 0;
 }
 
 const OBJECT_PROTO = Object.prototype;

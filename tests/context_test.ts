@@ -137,6 +137,52 @@ test("one context used by two loggers is encoded for each (their dictionaries di
   await b.log.close();
 });
 
+test("a context's later events copy its fields from the ring while they are there, and encode them again once evicted or out of room", async () => {
+  // A small ring that blocks: nothing is lost, and the drain's reading lets
+  // the first event's bytes be overwritten while the context lives on.
+  const sink = memorySink();
+  const log = createLogger({
+    sinks: [sink],
+    directives: "",
+    worker: false,
+    ring: { bytes: 64 * 1024, overflow: "block", maxRecordBytes: 512 },
+  });
+  const fields = { request_id: "r-evict", tenant: "acme", n: 12345678 };
+  let resume!: () => void;
+  const resumed = new Promise<void>((r) => (resume = r));
+  const inside = withContext(fields, async () => {
+    log.info("first");
+    log.info("second", { k: 1 });
+    await resumed;
+    log.info("after eviction");
+    log.info("copied again", { k: 2 });
+    // The message leaves no room for the copy: the fields are written in
+    // place as far as they fit, never a torn copy.
+    log.info("x".repeat(340));
+  });
+  for (let i = 0; i < 2000; i++) log.info("filler", { i, pad: "p".repeat(40) });
+  resume();
+  await inside;
+  await log.flush();
+  const m = log.metrics();
+  assert.equal(m.lost + m.dropped, 0);
+  const by = (msg: string) => sink.records.find((r) => r.msg === msg)!;
+  assert.deepEqual(by("first").fields, fields);
+  assert.deepEqual(by("second").fields, { ...fields, k: 1 });
+  assert.deepEqual(by("after eviction").fields, fields);
+  assert.deepEqual(by("copied again").fields, { ...fields, k: 2 });
+  // What fits is right; the rest is counted by the "…" marker.
+  const cut = sink.records.find((r) => r.msg.startsWith("xxx"))!;
+  assert.equal(cut.msg.length, 340);
+  assert.ok(Object.keys(cut.fields).length < 3, JSON.stringify(cut.fields));
+  for (const [key, value] of Object.entries(cut.fields)) {
+    if (key === "…") assert.match(String(value), /^\[\d more keys?\]$/);
+    else assert.equal(value, fields[key as keyof typeof fields], key);
+  }
+  assert.equal(sink.records.filter((r) => r.msg === "filler").length, 2000);
+  await log.close();
+});
+
 test("context fields are redacted like any field", async () => {
   const sink = memorySink();
   const log = createLogger({ sinks: [sink], redact: ["token"] });

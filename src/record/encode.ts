@@ -393,6 +393,34 @@ export class Recorder {
 
   // ---- values ----
 
+  /**
+   * Where the next byte of the record goes, counted in bytes this recorder
+   * has put into its ring (`recordedBytes`, which never wraps), for
+   * {@link copyEarlier}.
+   */
+  position(): number {
+    return this.recordedBytes + this.pos - this.start;
+  }
+
+  /**
+   * Copies into the record `length` bytes that an earlier record holds at
+   * `at` (a {@link position}); false, writing nothing, when they were
+   * evicted since or do not fit. Only this thread evicts, in `begin()`, so
+   * after it the check holds until the commit.
+   */
+  copyEarlier(at: number, length: number): boolean {
+    // Bytes from `at` back to where this record starts.
+    const back = this.recordedBytes - at;
+    if (
+      back < length || back > ((this.write - this.tail) | 0) ||
+      this.pos + length > this.end
+    ) return false;
+    const from = (this.write - back) & this.mask;
+    this.u8.copyWithin(this.pos, from, from + length);
+    this.pos += length;
+    return true;
+  }
+
   /** Writes raw bytes (a bound-fields blob), if they fit. */
   bytes(blob: Uint8Array): void {
     if (this.pos + blob.length > this.end) return;
