@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { createLogger, memorySink } from "../mod.ts";
 import { readTtlog } from "../src/snapshot/chunk_reader.ts";
 import { selectEvents } from "../src/cli/view.ts";
-import { splitChunks } from "../src/cli/chunks.ts";
 import {
   at,
   encodeChunks,
@@ -171,7 +170,7 @@ test(
       assert.equal(end.events, 61);
       assert.equal(end.chunks, items.length - 1);
       assert.equal(
-        splitChunks(new Uint8Array(readFileSync(merged))).compression,
+        readTtlog(new Uint8Array(readFileSync(merged))).compression,
         "lz4",
       );
 
@@ -192,7 +191,7 @@ test(
           0,
         );
         assert.equal(
-          splitChunks(new Uint8Array(readFileSync(other))).compression,
+          readTtlog(new Uint8Array(readFileSync(other))).compression,
           compression,
         );
         assert.deepEqual(selectEvents([other], {}).records, inputs);

@@ -12,8 +12,8 @@ import {
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLogger, fileSink, memorySink } from "../mod.ts";
-import { splitChunks } from "../src/cli/chunks.ts";
 import { runCli } from "../src/cli/run.ts";
+import { readTtlog } from "../src/snapshot/chunk_reader.ts";
 import { scriptCommand } from "./fixtures/spawn.ts";
 import {
   at,
@@ -122,11 +122,13 @@ test(
         snapshot: { dir },
       });
       for (let i = 0; i < 5; i++) log.info("step", { i });
-      const snapshot = splitChunks(
+      const snapshot = readTtlog(
         new Uint8Array(readFileSync(await log.snapshot("tail"))),
+        { chunks: true },
       );
       await log.close();
-      assert.equal(snapshot.chunks.length, 3);
+      const chunks = snapshot.items.map((item) => item.chunk!);
+      assert.equal(chunks.length, 3);
 
       const [command, base] = scriptCommand(CLI);
       const child = spawn(command, [
@@ -180,9 +182,9 @@ test(
 
         // Truncated, then written again (smaller): read from the start.
         const size = readFileSync(path).length;
-        assert.ok(snapshot.chunks[0].stored.length < size);
+        assert.ok(chunks[0].stored.length < size);
         truncateSync(path, 0);
-        appendFileSync(path, snapshot.chunks[0].stored);
+        appendFileSync(path, chunks[0].stored);
         await waitFor("the truncation notice", () => stderr.includes("shrank"));
         assert.match(
           stderr,
@@ -190,14 +192,14 @@ test(
             `live\\.ttlog shrank from ${size} to \\d+ bytes \\(truncated\\); reading it again from its start`,
           ),
         );
-        appendFileSync(path, snapshot.chunks[1].stored);
+        appendFileSync(path, chunks[1].stored);
         await waitFor("the snapshot's events", () => msgs().length === 12);
         const records = ndjson(stdout).slice(7);
         assert.deepEqual(
           records.map((r) => [r.service, r.msg, r.i]),
           [0, 1, 2, 3, 4].map((i) => ["shop", "step", i]),
         );
-        appendFileSync(path, snapshot.chunks[2].stored);
+        appendFileSync(path, chunks[2].stored);
         assert.equal(await exited, 0, stderr);
         assert.equal(msgs().length, 12);
       } finally {

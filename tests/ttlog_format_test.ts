@@ -272,6 +272,42 @@ test("records from a real ring read back equal to what the sink received, in eve
   }
 });
 
+test("the chunks option gives each item its offset and its bytes as stored and uncompressed, and the result says how the file is stored", async () => {
+  const src = await source(80);
+  const raws = fileUnits(src, "none");
+  for (const compression of COMPRESSIONS) {
+    const units = fileUnits(src, compression);
+    const file = concat(units);
+    const result = readTtlog(file, { chunks: true });
+    assert.equal(result.error, undefined, compression);
+    assert.equal(result.compression, compression);
+    assertWhole(
+      result.items.map(({ chunk: _, ...item }) => item as TtlogItem),
+      src,
+      compression,
+    );
+    let offset = 0;
+    result.items.forEach((item, i) => {
+      const chunk = item.chunk!;
+      assert.equal(chunk.offset, offset, `${compression} #${i}`);
+      assert.deepEqual(chunk.stored, units[i], `${compression} #${i}`);
+      assert.deepEqual(chunk.raw, raws[i], `${compression} #${i}`);
+      offset += units[i].length;
+    });
+    // Without the option, no bytes are kept.
+    assert.ok(readTtlog(file).items.every((item) => item.chunk === undefined));
+    // A cut file: the whole chunks, and still how it is stored.
+    const cut = readTtlog(file.subarray(0, file.length - 3), { chunks: true });
+    assert.equal(cut.compression, compression);
+    assert.equal(cut.items.length, units.length - 1);
+    assert.equal(cut.truncatedAt, file.length - units.at(-1)!.length);
+  }
+  assert.equal(
+    readTtlog(new Uint8Array([1, 2, 3, 4, 5])).compression,
+    undefined,
+  );
+});
+
 test("the streaming reader gives the same chunks for pieces of any size", async () => {
   const src = await source(60);
   const random = mulberry32(7);

@@ -38,7 +38,6 @@ import {
   type TtlogCompression,
 } from "../snapshot/format.ts";
 import { CliError, optionValue, type ParsedArgs } from "./args.ts";
-import { splitChunks } from "./chunks.ts";
 import { AtomicFile, refuseInputAsOutput, stderr } from "./output.ts";
 
 interface Loss {
@@ -148,25 +147,35 @@ export function mergeCommand(parsed: ParsedArgs): number {
         `ttlog: cannot read ${path}: ${(error as Error).message}`,
       );
     }
-    const split = splitChunks(bytes);
-    if (split.chunks.length === 0) {
+    // Records are copied, never decoded: the filter notes each one's time
+    // (a chunk's first orders the chunks) and turns it away.
+    const times: number[] = [];
+    const read = readTtlog(bytes, {
+      chunks: true,
+      filter: (_level, _target, time) => {
+        times.push(time);
+        return false;
+      },
+    });
+    let timed = 0;
+    if (read.items.length === 0) {
       throw new CliError(
         `ttlog: ${path} is not a .ttlog file${
-          split.error ? ` (${split.error.message})` : ""
+          read.error ? ` (${read.error.message})` : ""
         }`,
       );
     }
-    if (split.error !== undefined) {
+    if (read.error !== undefined) {
       throw new CliError(
-        `${command}: ${path}: ${split.error.message}; nothing was written`,
+        `${command}: ${path}: ${read.error.message}; nothing was written`,
       );
     }
-    if (split.truncatedAt !== undefined) {
+    if (read.truncatedAt !== undefined) {
       stderr.write(
-        `ttlog: ${path} is truncated at byte ${split.truncatedAt}; merging the whole chunks before it\n`,
+        `ttlog: ${path} is truncated at byte ${read.truncatedAt}; merging the whole chunks before it\n`,
       );
     }
-    compression ??= split.compression;
+    compression ??= read.compression;
     const mine = new Map<number, Source>();
     const source = (producer: number): Source => {
       let found = mine.get(producer);
@@ -184,16 +193,7 @@ export function mergeCommand(parsed: ParsedArgs): number {
     };
     let meta: Record<string, unknown> | undefined;
     let service = "";
-    for (const chunk of split.chunks) {
-      const read = readTtlog(chunk.raw);
-      const item = read.items[0];
-      if (item === undefined || read.error !== undefined) {
-        throw new CliError(
-          `${command}: ${path}: the chunk at byte ${chunk.offset}: ${
-            read.error?.message ?? "unreadable"
-          }; nothing was written`,
-        );
-      }
+    for (const item of read.items) {
       switch (item.kind) {
         case "header":
           meta ??= item.meta;
@@ -209,18 +209,20 @@ export function mergeCommand(parsed: ParsedArgs): number {
         }
         case "events": {
           const s = source(item.producer);
-          const length = u32(chunk.raw, 8);
+          const raw = item.chunk!.raw;
+          const length = u32(raw, 8);
           s.pieces.push({
-            payload: chunk.raw.slice(
+            payload: raw.subarray(
               CHUNK_HEADER_BYTES,
               CHUNK_HEADER_BYTES + length,
             ),
-            flags: chunk.raw[6] | (chunk.raw[7] << 8),
+            flags: raw[6] | (raw[7] << 8),
             service,
-            firstTime: item.records[0]?.time ?? NaN,
-            events: item.records.length + item.undecodable,
+            firstTime: item.filtered > 0 ? times[timed] : NaN,
+            events: item.filtered + item.undecodable,
             lossesBefore: s.trailingLosses,
           });
+          timed += item.filtered;
           s.trailingLosses = [];
           break;
         }

@@ -39,33 +39,47 @@ import {
   FLAG_COLUMNS,
   GZIP_SUBFIELD,
   MAX_CHUNK_PAYLOAD,
+  type TtlogCompression,
   type TtlogEnd,
   type TtlogLoss,
 } from "./format.ts";
 
-/** One decoded chunk. */
+/** A chunk's bytes, given with its item under the `chunks` option. */
+export interface TtlogChunk {
+  /** Where the chunk starts in the input. */
+  readonly offset: number;
+  /** Its bytes as stored (an LZ4 frame or gzip member when compressed). */
+  readonly stored: Uint8Array;
+  /** Its bytes uncompressed: `TTLG`, version, kind, length, payload, hash. */
+  readonly raw: Uint8Array;
+}
+
+/** One decoded chunk (with its bytes under the `chunks` option). */
 export type TtlogItem =
-  | {
-    readonly kind: "header";
-    /** The metadata object the writer was given. */
-    readonly meta: Record<string, unknown>;
-  }
-  | {
-    readonly kind: "events";
-    /** The producer whose records these are. */
-    readonly producer: number;
-    /** The records, in the order they were written (oldest first). */
-    readonly records: LogRecord[];
-    /**
-     * Records whose framing was sound but whose content could not be decoded
-     * (skipped; a torn record copied from a live ring, for example).
-     */
-    readonly undecodable: number;
-    /** Records the `filter` option turned away (never decoded). */
-    readonly filtered: number;
-  }
-  | ({ readonly kind: "loss" } & TtlogLoss)
-  | ({ readonly kind: "end" } & TtlogEnd);
+  & (
+    | {
+      readonly kind: "header";
+      /** The metadata object the writer was given. */
+      readonly meta: Record<string, unknown>;
+    }
+    | {
+      readonly kind: "events";
+      /** The producer whose records these are. */
+      readonly producer: number;
+      /** The records, in the order they were written (oldest first). */
+      readonly records: LogRecord[];
+      /**
+       * Records whose framing was sound but whose content could not be decoded
+       * (skipped; a torn record copied from a live ring, for example).
+       */
+      readonly undecodable: number;
+      /** Records the `filter` option turned away (never decoded). */
+      readonly filtered: number;
+    }
+    | ({ readonly kind: "loss" } & TtlogLoss)
+    | ({ readonly kind: "end" } & TtlogEnd)
+  )
+  & { readonly chunk?: TtlogChunk };
 
 /**
  * Decides, from a record's header alone, whether the record is decoded: its
@@ -138,6 +152,11 @@ export interface TtlogReaderOptions {
    * shared by every event of the site), for grouping by call site.
    */
   readonly templates?: boolean;
+  /**
+   * Give each item its chunk's bytes, as stored and uncompressed, and its
+   * offset (`chunk`): for tools that copy chunks (`ttlog merge`).
+   */
+  readonly chunks?: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -161,6 +180,7 @@ type Stage = typeof Stage[keyof typeof Stage];
 const Mode = { unknown: 0, raw: 1, lz4: 2, gzip: 3 } as const;
 type Mode = typeof Mode[keyof typeof Mode];
 const MODE_NAMES = ["", "uncompressed", "LZ4", "gzip"] as const;
+const COMPRESSIONS = [undefined, "none", "lz4", "gzip"] as const;
 
 function u32(u8: Uint8Array, at: number): number {
   return (u8[at] | (u8[at + 1] << 8) | (u8[at + 2] << 16) |
@@ -201,6 +221,7 @@ export class TtlogReader {
   #service: string | undefined;
   #filter: TtlogRecordFilter | undefined;
   #templates = false;
+  #chunks = false;
   #headerService = "";
   /** A record rebuilt from columns, for the record decoder. */
   #scratch = new Uint8Array(256);
@@ -249,6 +270,12 @@ export class TtlogReader {
     }
     this.#filter = filter;
     this.#templates = options.templates === true;
+    this.#chunks = options.chunks === true;
+  }
+
+  /** How the input is stored, once its first chunk has begun. */
+  get compression(): TtlogCompression | undefined {
+    return COMPRESSIONS[this.#mode];
   }
 
   /** The input offset just past the last whole chunk (or skipped frame). */
@@ -521,24 +548,37 @@ export class TtlogReader {
   #unit(): TtlogItem {
     const unit = this.#buf.subarray(0, this.#need);
     const limit = CHUNK_HEADER_BYTES + this.#maxPayload + CHUNK_TRAILER_BYTES;
-    if (this.#mode === Mode.raw) return this.#chunk(unit);
     let chunk: Uint8Array;
-    try {
-      if (this.#mode === Mode.lz4) {
-        const frame = readLz4Frame(unit, { maxOutputSize: limit });
-        if (frame.end !== unit.length) this.#fail("the LZ4 frame is corrupt");
-        chunk = frame.data;
-      } else {
-        chunk = gunzipSync(unit, { maxOutputSize: limit });
+    if (this.#mode === Mode.raw) chunk = unit;
+    else {
+      try {
+        if (this.#mode === Mode.lz4) {
+          const frame = readLz4Frame(unit, { maxOutputSize: limit });
+          if (frame.end !== unit.length) this.#fail("the LZ4 frame is corrupt");
+          chunk = frame.data;
+        } else {
+          chunk = gunzipSync(unit, { maxOutputSize: limit });
+        }
+      } catch (error) {
+        this.#fail(
+          `${error instanceof Error ? error.message : String(error)}${
+            error instanceof TtlogConfigError ? "" : " (the file is corrupt)"
+          }`,
+        );
       }
-    } catch (error) {
-      this.#fail(
-        `${error instanceof Error ? error.message : String(error)}${
-          error instanceof TtlogConfigError ? "" : " (the file is corrupt)"
-        }`,
-      );
     }
-    return this.#chunk(chunk);
+    const item = this.#chunk(chunk);
+    if (!this.#chunks) return item;
+    // `#buf` is reused for the next chunk: keep copies.
+    const stored = unit.slice();
+    return {
+      ...item,
+      chunk: {
+        offset: this.#offset,
+        stored,
+        raw: this.#mode === Mode.raw ? stored : chunk,
+      },
+    };
   }
 
   /** Verifies and decodes one uncompressed chunk, all of `chunk`. */
@@ -1100,6 +1140,8 @@ export interface TtlogReadResult {
   readonly truncatedAt?: number;
   /** Set when the input is corrupt: what was wrong, and where. */
   readonly error?: TtlogFormatError;
+  /** How the input is stored, once its first chunk has begun. */
+  readonly compression?: TtlogCompression;
 }
 
 /**
@@ -1132,15 +1174,23 @@ export function readTtlog(
   const reader = new TtlogReader(options);
   if (bytes.length === 0) return { items: [], truncatedAt: 0 };
   let items: TtlogItem[] = [];
+  const stored = () => {
+    const compression = reader.compression;
+    return compression === undefined ? {} : { compression };
+  };
   try {
     items = reader.push(bytes);
     // An error found after some chunks is reported by the next call.
     reader.push(EMPTY);
-    if (reader.pending > 0) return { items, truncatedAt: reader.offset };
+    if (reader.pending > 0) {
+      return { items, truncatedAt: reader.offset, ...stored() };
+    }
     reader.finish();
   } catch (error) {
-    if (error instanceof TtlogFormatError) return { items, error };
+    if (error instanceof TtlogFormatError) {
+      return { items, error, ...stored() };
+    }
     throw error;
   }
-  return { items };
+  return { items, ...stored() };
 }
