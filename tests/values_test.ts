@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { renderValue } from "../src/record/decode.ts";
 import { LoggedError, Marker } from "../src/record/values.ts";
+import { readWtf8, writeWtf8, wtf8Length } from "../src/record/wtf8.ts";
 import {
   assertAccounting,
   canon,
@@ -883,4 +884,28 @@ test("accounting holds after the round trips", async () => {
   const m = await assertAccounting(log);
   assert.equal(m.emitted, NUMBERS.length);
   await log.close();
+});
+
+test("WTF-8 strings of every length read back as written, ASCII or not, lone surrogates kept, malformed bytes as U+FFFD", () => {
+  const u8 = new Uint8Array(new SharedArrayBuffer(256));
+  const odd = ["é", "€", "😀", "\ud800", "\udfff", "\u0000", "\u007f"];
+  for (let n = 0; n <= 40; n++) {
+    const ascii = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH".slice(0, n);
+    const cases = [ascii];
+    for (const char of odd) {
+      // The odd character first, in the middle and last.
+      for (const at of [0, n >> 1, n]) {
+        cases.push(ascii.slice(0, at) + char + ascii.slice(at));
+      }
+    }
+    for (const s of cases) {
+      const length = wtf8Length(s, 0, s.length);
+      const end = writeWtf8(u8, 8, s, 0, s.length);
+      assert.equal(end - 8, Math.abs(length));
+      assert.equal(readWtf8(u8, 8, end, length < 0), s, JSON.stringify(s));
+    }
+  }
+  // Malformed: a stray continuation byte and a cut 3-byte sequence.
+  u8.set([0x61, 0x80, 0x62, 0xe2, 0x82], 0);
+  assert.equal(readWtf8(u8, 0, 5, false), "a\ufffdb\ufffd\ufffd");
 });
