@@ -189,13 +189,14 @@ console.log(
     ).join(", "),
 );
 // Server CPU per request, the median over rounds (absent without /proc).
-const cpu = cpuSamples.bare.length === rounds
+const cpuNsPerRequest = cpuSamples.bare.length === rounds
   ? Object.fromEntries(VARIANTS.map((v) => [v, median(cpuSamples[v])]))
   : undefined;
-if (cpu !== undefined) {
+if (cpuNsPerRequest !== undefined) {
   console.log(
     `server CPU per request (median): ` +
-      VARIANTS.map((v) => `${v} ${(cpu[v] / 1000).toFixed(2)} µs`).join(", "),
+      VARIANTS.map((v) => `${v} ${(cpuNsPerRequest[v] / 1000).toFixed(2)} µs`)
+        .join(", "),
   );
 }
 // Rows in ns per request (the report shows requests/s), each with its
@@ -210,5 +211,6 @@ saveRows(
     roundAvgs: samples[v].map((r) => 1e9 / r),
     spread: spreadOf(samples[v].map((r) => 1e9 / r)),
   })),
-  { rps, samples, cpu, cpuSamples, rounds, seconds, pinned },
+  // Not `cpu`: the result header's `cpu` names the machine's processor.
+  { rps, samples, cpuNsPerRequest, cpuSamples, rounds, seconds, pinned },
 );

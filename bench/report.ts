@@ -109,7 +109,7 @@ interface ResultFile {
   /** http_serve: median requests per second. */
   rps?: Record<string, number>;
   /** http_serve: the server's median CPU time per request, in ns. */
-  cpu?: Record<string, number>;
+  cpuNsPerRequest?: Record<string, number>;
   /** http_serve: whether the server and wrk were pinned to their own CPUs. */
   pinned?: boolean;
 }
@@ -635,8 +635,8 @@ function httpSection(byRuntime: ByRuntime): string {
   ) => [
     `${label} (${variant})`,
     ...perRuntime(byRuntime, (f) => {
-      const bare = f.cpu?.bare;
-      const v = f.cpu?.[variant];
+      const bare = f.cpuNsPerRequest?.bare;
+      const v = f.cpuNsPerRequest?.[variant];
       if (!finite(bare) || !finite(v)) return undefined;
       return variant === "bare"
         ? `${(v / 1000).toFixed(2)} µs`
