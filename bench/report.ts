@@ -633,7 +633,7 @@ function httpSection(byRuntime: ByRuntime): string {
   const cpuRows = [["bare", "bare"], ...HTTP_VARIANTS].map((
     [variant, label],
   ) => [
-    `${label} (${variant})`,
+    variant === "bare" ? "bare" : `${label} (${variant})`,
     ...perRuntime(byRuntime, (f) => {
       const bare = f.cpuNsPerRequest?.bare;
       const v = f.cpuNsPerRequest?.[variant];
@@ -677,7 +677,7 @@ function httpSection(byRuntime: ByRuntime): string {
     "read from /proc before and after each wrk run; the median of the",
     "rounds), and in brackets what the variant adds to bare: on a shared",
     "machine requests/s swing with the neighbours' load, the CPU a request",
-    "costs much less.",
+    "costs less so.",
     "",
     table(["server CPU per request", ...RUNTIMES], cpuRows, 1),
   ].join("\n");
