@@ -929,10 +929,12 @@ function writeContext(rec: Recorder): void {
   const store = currentStore();
   if (store === undefined) return;
   if (store.owner === rec && rec.copyEarlier(store.at, store.length)) return;
-  store.owner = rec;
-  store.at = rec.position();
+  const at = rec.position();
   rec.fields(store.fields);
-  store.length = (rec.position() - store.at) | 0;
+  // Fields cut short by a full record are not copied into the next event.
+  store.owner = rec.uncut() ? rec : undefined;
+  store.at = at;
+  store.length = (rec.position() - at) | 0;
 }
 
 const OBJECT_PROTO = Object.prototype;

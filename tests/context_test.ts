@@ -159,6 +159,8 @@ test("a context's later events copy its fields from the ring while they are ther
     // The message leaves no room for the copy: the fields are written in
     // place as far as they fit, never a torn copy.
     log.info("x".repeat(340));
+    // A cut encoding is never copied: the next event has them all.
+    log.info("after the cut");
   });
   for (let i = 0; i < 2000; i++) log.info("filler", { i, pad: "p".repeat(40) });
   resume();
@@ -171,6 +173,7 @@ test("a context's later events copy its fields from the ring while they are ther
   assert.deepEqual(by("second").fields, { ...fields, k: 1 });
   assert.deepEqual(by("after eviction").fields, fields);
   assert.deepEqual(by("copied again").fields, { ...fields, k: 2 });
+  assert.deepEqual(by("after the cut").fields, fields);
   // What fits is right; the rest is counted by the "…" marker.
   const cut = sink.records.find((r) => r.msg.startsWith("xxx"))!;
   assert.equal(cut.msg.length, 340);

@@ -403,6 +403,15 @@ export class Recorder {
   }
 
   /**
+   * Whether nothing written in this record so far can have been cut for
+   * room: every cut for room (a string, a container, the rest of the keys)
+   * happens with less than `2 * ITEM_ROOM` bytes left, and leaves less.
+   */
+  uncut(): boolean {
+    return this.pos <= this.end - 2 * ITEM_ROOM;
+  }
+
+  /**
    * Copies into the record `length` bytes that an earlier record holds at
    * `at` (a {@link position}); false, writing nothing, when they were
    * evicted since or do not fit. Only this thread evicts, in `begin()`, so
