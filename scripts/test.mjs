@@ -1,17 +1,23 @@
 #!/usr/bin/env node
 // @ts-check
 /**
- * Runs the test suite under Deno, Bun and Node, one after another, streaming
- * each runner's output while capturing it, then prints one line per runtime
- * and, as the very last line, `N passed, N failed` summed over all of them.
- * Exits non-zero when anything failed.
+ * Runs the test suite under Deno, Bun and Node, one after another, then the
+ * JSDoc examples (`deno test --doc`), streaming each runner's output while
+ * capturing it, then prints one line per run and, as the very last line,
+ * `N passed, N failed` summed over all of them. Exits non-zero when anything
+ * failed.
+ *
+ * Before any suite it checks the outside tools the tests run (the list is in
+ * scripts/tools.mjs) and installs the missing ones where it can; where it
+ * cannot, it stops with one message saying what to install.
  *
  * Usage:
- *   node scripts/test.mjs [deno|bun|node ...] [-- runner args...]
+ *   node scripts/test.mjs [deno|bun|node|docs ...] [-- runner args...]
  *
- * Runner args that start with `-` are passed to each runner as they are (use
- * `--flag=value` so the value is not taken for a path); any other arg is a
- * test file that replaces the default set, `tests/*_test.ts`.
+ * Runner args that start with `-` are passed to each test runner as they are
+ * (use `--flag=value` so the value is not taken for a path); any other arg is
+ * a test file that replaces the default set, `tests/*_test.ts`, and leaves
+ * the doc examples out unless `docs` is named.
  *
  * Environment:
  *   TTLOG_TEST_TIMEOUT_MS  per-runtime limit, default 15 minutes.
@@ -29,12 +35,31 @@ import {
   formatTotalLine,
   judgeRun,
 } from "./test_summary.mjs";
+import { ensureTools } from "./tools.mjs";
 
 /** @typedef {import("./test_summary.mjs").RunVerdict} RunVerdict */
-/** @typedef {keyof typeof countParsers} RuntimeName */
+/** @typedef {"deno" | "bun" | "node" | "docs"} RuntimeName */
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
-const runtimeNames = /** @type {RuntimeName[]} */ (Object.keys(countParsers));
+/** @type {RuntimeName[]} */
+const runtimeNames = ["deno", "bun", "node", "docs"];
+/** Which summary each run prints: the doc examples run under deno test. */
+const parserFor = /** @type {const} */ ({
+  deno: countParsers.deno,
+  bun: countParsers.bun,
+  node: countParsers.node,
+  docs: countParsers.deno,
+});
+// What the JSDoc examples may do: temporary files, local servers and
+// sockets, the environment, the host name. Nothing else, so an example that
+// needs more fails here rather than in a reader's hands.
+const docPermissions = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-net",
+  "--allow-env",
+  "--allow-sys",
+];
 
 const runtimeTimeoutMs = Number(
   process.env.TTLOG_TEST_TIMEOUT_MS ?? 15 * 60 * 1000,
@@ -97,6 +122,11 @@ function commandFor(runtime, files, flags) {
         command: bin("tsx"),
         // spec, not the TAP that Node picks for pipes: it reads better in logs
         args: ["--test", "--test-reporter=spec", ...flags, ...files],
+      };
+    case "docs":
+      return {
+        command: bin("deno"),
+        args: ["test", "--doc", ...docPermissions, "mod.ts", "src/"],
       };
   }
 }
@@ -207,7 +237,7 @@ function runRuntime(runtime, files, flags) {
       signalGroup(child, "SIGKILL");
       const output = Buffer.concat(chunks).toString("utf8");
       settle(
-        judgeRun(countParsers[runtime](output), {
+        judgeRun(parserFor[runtime](output), {
           exitCode,
           signal,
           timedOutAfterMs,
@@ -231,17 +261,23 @@ function parseArgs(argv) {
     if (!runtimeNames.includes(/** @type {RuntimeName} */ (name))) {
       process.stderr.write(
         `Unknown runtime "${name}": expected ${runtimeNames.join(", ")}.\n` +
-          "Usage: node scripts/test.mjs [deno|bun|node ...] [-- runner args...]\n",
+          "Usage: node scripts/test.mjs [deno|bun|node|docs ...] [-- runner args...]\n",
       );
       process.exit(2);
     }
   }
+  const files = passed.filter((arg) => !arg.startsWith("-"));
+  // Chosen test files are a quick run of those files: the doc examples come
+  // along only when asked for by name.
+  const byDefault = files.length === 0
+    ? runtimeNames
+    : runtimeNames.filter((name) => name !== "docs");
   return {
     runtimes: own.length === 0
-      ? runtimeNames
+      ? byDefault
       : runtimeNames.filter((name) => own.includes(name)),
     flags: passed.filter((arg) => arg.startsWith("-")),
-    files: passed.filter((arg) => !arg.startsWith("-")),
+    files,
   };
 }
 
@@ -265,6 +301,17 @@ const { runtimes, flags, files: chosenFiles } = parseArgs(
 );
 const files = chosenFiles.length > 0 ? chosenFiles : defaultTestFiles();
 
+const tools = ensureTools();
+if (!tools.ok && chosenFiles.length === 0) {
+  // One message instead of a pile of failures: nothing has run yet.
+  process.stdout.write(
+    `\n=== summary\ntools: ${
+      tools.message?.split("\n")[0]
+    }\n0 passed, 1 failed\n`,
+  );
+  process.exit(1);
+}
+
 if (files.length === 0) {
   results.push(["tests", {
     passed: 0,
@@ -282,7 +329,9 @@ const lines = results.map(([runtime, verdict]) =>
 );
 const cleanTotals = new Set(
   results
-    .filter(([, verdict]) => verdict.problem === null)
+    .filter(([runtime, verdict]) =>
+      runtime !== "docs" && verdict.problem === null
+    )
     .map(([, verdict]) => verdict.passed + verdict.failed),
 );
 if (cleanTotals.size > 1) {

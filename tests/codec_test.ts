@@ -3,12 +3,12 @@
 // `lz4` and `gzip` tools, and corrupt or truncated input.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TtlogConfigError } from "../src/level.ts";
+import { runTool } from "./helpers.ts";
 import { TtlogFormatError } from "../src/record/decode.ts";
 import {
   initLz4,
@@ -110,24 +110,6 @@ function joinOutputs(pieces: readonly Lz4Output[]): Uint8Array {
   let out: Uint8Array = new Uint8Array(0);
   for (const piece of pieces) out = join2(out, piece.data);
   return out;
-}
-
-/** Runs a CLI tool; a missing tool fails the test with what to install. */
-function run(
-  tool: "lz4" | "gzip",
-  args: string[],
-): { status: number; stdout: Uint8Array; stderr: string } {
-  const result = spawnSync(tool, args, { maxBuffer: 256 * 1024 * 1024 });
-  if (result.error !== undefined) {
-    assert.fail(
-      `cannot run the \`${tool}\` command (${result.error.message}): install it (apt-get install -y ${tool}); these interop tests need it`,
-    );
-  }
-  return {
-    status: result.status ?? -1,
-    stdout: new Uint8Array(result.stdout),
-    stderr: String(result.stderr),
-  };
 }
 
 function withTempDir(body: (dir: string) => void | Promise<void>) {
@@ -669,9 +651,9 @@ test(
     for (const [name, data, options] of cases) {
       const file = join(dir, "ours.lz4");
       writeFileSync(file, encodeLz4Frame(data, options));
-      const check = run("lz4", ["-t", file]);
+      const check = runTool("lz4", ["-t", file]);
       assert.equal(check.status, 0, `${name}: lz4 -t: ${check.stderr}`);
-      const decoded = run("lz4", ["-dc", file]);
+      const decoded = runTool("lz4", ["-dc", file]);
       assert.equal(decoded.status, 0, `${name}: lz4 -dc: ${decoded.stderr}`);
       assertBytes(decoded.stdout, data, name);
     }
@@ -689,7 +671,7 @@ test(
       join(dir, "ab.lz4"),
       join2(readFileSync(join(dir, "a.lz4")), readFileSync(join(dir, "b.lz4"))),
     );
-    const decoded = run("lz4", ["-dc", join(dir, "ab.lz4")]);
+    const decoded = runTool("lz4", ["-dc", join(dir, "ab.lz4")]);
     assert.equal(decoded.status, 0, decoded.stderr);
     assertBytes(decoded.stdout, join2(a, b), "cat a.lz4 b.lz4 | lz4 -dc");
   }),
@@ -718,7 +700,7 @@ test(
     ];
     const frames: Uint8Array[] = [];
     for (const flags of variants) {
-      const result = run("lz4", ["-c", "-q", ...flags, input]);
+      const result = runTool("lz4", ["-c", "-q", ...flags, input]);
       assert.equal(
         result.status,
         0,
@@ -746,7 +728,7 @@ test(
     // Empty input and small input.
     for (const small of [new Uint8Array(0), encoder.encode("hi\n")]) {
       writeFileSync(input, small);
-      const result = run("lz4", ["-c", "-q", input]);
+      const result = runTool("lz4", ["-c", "-q", input]);
       assert.equal(result.status, 0, result.stderr);
       assertBytes(
         decodeLz4Frame(result.stdout),
@@ -772,7 +754,7 @@ test(
     frame[frame.length - 2] ^= 0x10;
     const file = join(dir, "bad.lz4");
     writeFileSync(file, frame);
-    assert.notEqual(run("lz4", ["-t", file]).status, 0);
+    assert.notEqual(runTool("lz4", ["-t", file]).status, 0);
     assert.throws(() => decodeLz4Frame(frame), /content checksum mismatch/);
   }),
 );
@@ -884,16 +866,16 @@ test(
       ] as const
     ) {
       writeFileSync(file, packed);
-      const check = run("gzip", ["-t", file]);
+      const check = runTool("gzip", ["-t", file]);
       assert.equal(check.status, 0, `${name}: gzip -t: ${check.stderr}`);
-      const decoded = run("gzip", ["-dc", file]);
+      const decoded = runTool("gzip", ["-dc", file]);
       assert.equal(decoded.status, 0, `${name}: gzip -dc: ${decoded.stderr}`);
       assertBytes(decoded.stdout, data, name);
     }
     const input = join(dir, "data.ndjson");
     writeFileSync(input, data);
     for (const level of ["-1", "-9"]) {
-      const theirs = run("gzip", ["-c", level, input]);
+      const theirs = runTool("gzip", ["-c", level, input]);
       assert.equal(theirs.status, 0, theirs.stderr);
       assertBytes(
         gunzipSync(theirs.stdout),
@@ -920,8 +902,8 @@ test("a frame without a content checksum: 4 bytes shorter, read by our decoder a
   try {
     const file = join(dir, "x.lz4");
     writeFileSync(file, without);
-    assert.equal(run("lz4", ["-t", file]).status, 0);
-    const out = run("lz4", ["-dc", file]);
+    assert.equal(runTool("lz4", ["-t", file]).status, 0);
+    const out = runTool("lz4", ["-dc", file]);
     assert.deepEqual(out.stdout, data);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -8,16 +8,9 @@
 // saved under .artifacts/ (not committed).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-} from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { createLogger } from "../mod.ts";
@@ -26,8 +19,8 @@ import { listSnapshots } from "../src/dashboard/snapshots.ts";
 import { detectRuntime } from "../src/runtime/mod.ts";
 import { serveDashboard } from "./fixtures/dashboard_serve.ts";
 import { runScenario } from "./fixtures/dashboard_scenario.ts";
+import { toolPath } from "../scripts/tools.mjs";
 
-const CHROMIUM = process.env.TTLOG_CHROMIUM ?? "/usr/bin/chromium";
 const ARTIFACTS = fileURLToPath(new URL("../.artifacts/", import.meta.url));
 const TOKEN = "browser-test-token-" + "0123456789abcdef";
 
@@ -35,10 +28,7 @@ test(
   "dashboard in Chromium: chart moves, tail filters and pauses, the snapshot button's file is listed, opens and downloads",
   { timeout: 120_000 },
   async () => {
-    assert.ok(
-      existsSync(CHROMIUM),
-      `Chromium is not at ${CHROMIUM}: install Debian's package (apt-get install chromium; .ci/run does), or set TTLOG_CHROMIUM`,
-    );
+    const chromiumPath = toolPath("chromium");
     const runtime = detectRuntime().name;
     const dir = mkdtempSync(join(tmpdir(), "ttlog-dashboard-e2e-"));
     const tail = dashboardSink();
@@ -81,7 +71,7 @@ test(
       const result = await runScenario(chromium, {
         url: served.url,
         token: TOKEN,
-        executablePath: CHROMIUM,
+        executablePath: chromiumPath,
         screenshot,
         download: join(dir, "downloaded.bin"),
       });

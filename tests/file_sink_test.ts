@@ -3,7 +3,7 @@
 // tools, option validation, open and write errors, and the worker spec.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { sampleRecord } from "./helpers.ts";
+import { runToolOk, sampleRecord } from "./helpers.ts";
 import {
   existsSync,
   mkdirSync,
@@ -16,7 +16,6 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawnSync } from "node:child_process";
 import { createLogger, type Logger, TtlogConfigError } from "../mod.ts";
 import type { LogRecord } from "../src/record/values.ts";
 import type { Sink } from "../src/sinks/sink.ts";
@@ -66,30 +65,14 @@ function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, k) => from + k);
 }
 
-/** Runs a command-line tool; a missing tool fails the test, never skips it. */
-function tool(command: string, args: string[]): Uint8Array {
-  const result = spawnSync(command, args, { maxBuffer: 1 << 28 });
-  if (result.error !== undefined) {
-    assert.fail(
-      `this test needs the "${command}" command (install it: apt-get install ${command}): ${result.error.message}`,
-    );
-  }
-  assert.equal(
-    result.status,
-    0,
-    `${command} ${args.join(" ")} failed: ${String(result.stderr)}`,
-  );
-  return new Uint8Array(result.stdout);
-}
-
 function gunzipWithTool(path: string): string {
-  tool("gzip", ["-t", path]);
-  return new TextDecoder().decode(tool("gzip", ["-dc", path]));
+  runToolOk("gzip", ["-t", path]);
+  return new TextDecoder().decode(runToolOk("gzip", ["-dc", path]));
 }
 
 function unlz4WithTool(path: string): string {
-  tool("lz4", ["-t", path]);
-  return new TextDecoder().decode(tool("lz4", ["-dc", path]));
+  runToolOk("lz4", ["-t", path]);
+  return new TextDecoder().decode(runToolOk("lz4", ["-dc", path]));
 }
 
 /** The rotated files of `path` that exist, newest (`path`) last. */

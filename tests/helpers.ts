@@ -2,6 +2,8 @@
 // comparing decoded values portably, and the accounting check every test
 // that logs ends with.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { toolPath } from "../scripts/tools.mjs";
 import {
   createLogger,
   type Logger,
@@ -191,4 +193,41 @@ export function sampleRecord(i: number, msg = "event"): LogRecord {
     service: "test",
     seq: i,
   };
+}
+
+/** What an outside tool printed and how it ended. */
+export interface ToolRun {
+  status: number;
+  stdout: Uint8Array;
+  stderr: string;
+}
+
+/**
+ * Runs an outside tool from scripts/tools.mjs's list (lz4, gzip, ...), found
+ * where `npm test` installed it. A missing tool fails the test saying what to
+ * install; it never skips.
+ */
+export function runTool(name: string, args: readonly string[]): ToolRun {
+  const result = spawnSync(toolPath(name), args, { maxBuffer: 1 << 28 });
+  if (result.error !== undefined) {
+    assert.fail(
+      `cannot run ${name} ${args.join(" ")}: ${result.error.message}`,
+    );
+  }
+  return {
+    status: result.status ?? -1,
+    stdout: new Uint8Array(result.stdout),
+    stderr: String(result.stderr),
+  };
+}
+
+/** runTool, failing the test unless the tool exits 0; returns its stdout. */
+export function runToolOk(name: string, args: readonly string[]): Uint8Array {
+  const result = runTool(name, args);
+  assert.equal(
+    result.status,
+    0,
+    `${name} ${args.join(" ")} failed: ${result.stderr}`,
+  );
+  return result.stdout;
 }

@@ -1,5 +1,5 @@
 // The syslog sink against a real rsyslogd (the Debian package rsyslog, which
-// .ci/run installs): the test starts it in the foreground with its own
+// npm test installs): the test starts it in the foreground with its own
 // config (imudp and imtcp on free loopback ports, omfile with a JSON
 // template of the parsed fields) and reads what it parsed. Reconnects,
 // bounded memory and loss reports run against a local node:net server.
@@ -34,6 +34,7 @@ import {
   syslogSink,
   type SyslogSinkOptions,
 } from "../src/syslog.ts";
+import { toolPath } from "../scripts/tools.mjs";
 
 // ---- rsyslogd ----
 
@@ -55,16 +56,6 @@ async function freeUdpPort(): Promise<number> {
   const { port } = socket.address();
   await new Promise<void>((resolve) => socket.close(() => resolve()));
   return port;
-}
-
-function findRsyslogd(): string {
-  for (const dir of ["/usr/sbin", "/sbin", "/usr/local/sbin", "/usr/bin"]) {
-    if (existsSync(join(dir, "rsyslogd"))) return join(dir, "rsyslogd");
-  }
-  throw new Error(
-    "rsyslogd not found in /usr/sbin, /sbin, /usr/local/sbin or /usr/bin: " +
-      "install the Debian package rsyslog (`apt-get install -y rsyslog`; .ci/run does it)",
-  );
 }
 
 /** One line rsyslog wrote: the fields it parsed out of a message. */
@@ -95,7 +86,7 @@ interface Rsyslog {
 }
 
 async function startRsyslog(): Promise<Rsyslog> {
-  const binary = findRsyslogd();
+  const binary = toolPath("rsyslogd");
   const dir = mkdtempSync(join(tmpdir(), "ttlog-rsyslog-"));
   const udpPort = await freeUdpPort();
   const tcpPort = await freeTcpPort();

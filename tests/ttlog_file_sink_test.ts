@@ -5,7 +5,7 @@
 // writer killed mid-file, and appending to existing files.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import {
   existsSync,
   mkdtempSync,
@@ -34,7 +34,13 @@ import {
 } from "../src/snapshot/chunk_reader.ts";
 import type { TtlogCompression } from "../src/snapshot/format.ts";
 import { logWorkload } from "../bench/workload.ts";
-import { assertAccounting, canon, events, lossRecords } from "./helpers.ts";
+import {
+  assertAccounting,
+  canon,
+  events,
+  lossRecords,
+  runToolOk,
+} from "./helpers.ts";
 import { scriptCommand } from "./fixtures/spawn.ts";
 
 /** Bun stops a test after 5 s unless told otherwise. */
@@ -287,22 +293,6 @@ test(
   },
 );
 
-/** Runs a command-line tool; a missing tool fails the test, never skips it. */
-function tool(command: string, args: string[]): Uint8Array {
-  const result = spawnSync(command, args, { maxBuffer: 1 << 28 });
-  if (result.error !== undefined) {
-    assert.fail(
-      `this test needs the "${command}" command (install it: apt-get install ${command}): ${result.error.message}`,
-    );
-  }
-  assert.equal(
-    result.status,
-    0,
-    `${command} ${args.join(" ")} failed: ${String(result.stderr)}`,
-  );
-  return new Uint8Array(result.stdout);
-}
-
 test(
   "fileSink ttlog: rotation by size makes self-contained files that lz4 -t / gzip -t accept",
   LIMIT,
@@ -354,8 +344,8 @@ test(
           seen.push(...records.map((r) => r.fields.n as number));
           if (compression !== "none") {
             const name = compression === "lz4" ? "lz4" : "gzip";
-            tool(name, ["-t", file]);
-            const raw = tool(name, ["-dc", file]);
+            runToolOk(name, ["-t", file]);
+            const raw = runToolOk(name, ["-dc", file]);
             assert.deepEqual(
               comparable(recordsOf(readTtlog(raw).items)),
               comparable(records),

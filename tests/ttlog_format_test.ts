@@ -3,7 +3,6 @@
 // at every byte, and a fuzz of hostile input.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,7 +38,14 @@ import {
   TtlogReader,
 } from "../src/snapshot/chunk_reader.ts";
 import { usedEntries } from "../src/snapshot/used_entries.ts";
-import { canon, events, finish, memoryLogger, mulberry32 } from "./helpers.ts";
+import {
+  canon,
+  events,
+  finish,
+  memoryLogger,
+  mulberry32,
+  runTool,
+} from "./helpers.ts";
 
 const COMPRESSIONS: readonly TtlogCompression[] = ["none", "lz4", "gzip"];
 
@@ -688,24 +694,6 @@ test("writers reject what the format cannot hold", () => {
 
 // Interop with the lz4 and gzip tools
 
-/** Runs a CLI tool; a missing tool fails the test with what to install. */
-function run(
-  tool: "lz4" | "gzip",
-  args: string[],
-): { status: number; stdout: Uint8Array; stderr: string } {
-  const result = spawnSync(tool, args, { maxBuffer: 64 * 1024 * 1024 });
-  if (result.error !== undefined) {
-    assert.fail(
-      `cannot run the \`${tool}\` command (${result.error.message}): install it (apt-get install -y ${tool}); this interop test needs it`,
-    );
-  }
-  return {
-    status: result.status ?? -1,
-    stdout: new Uint8Array(result.stdout),
-    stderr: String(result.stderr),
-  };
-}
-
 test("lz4 -t/-dc and gzip -t/-dc accept compressed files and give back the raw chunks", async () => {
   const src = await source(100);
   const raw = concat(fileUnits(src, "none"));
@@ -714,9 +702,9 @@ test("lz4 -t/-dc and gzip -t/-dc accept compressed files and give back the raw c
     for (const tool of ["lz4", "gzip"] as const) {
       const file = join(dir, `snapshot.ttlog.${tool === "lz4" ? "lz4" : "gz"}`);
       writeFileSync(file, concat(fileUnits(src, tool)));
-      const check = run(tool, ["-t", file]);
+      const check = runTool(tool, ["-t", file]);
       assert.equal(check.status, 0, `${tool} -t: ${check.stderr}`);
-      const decoded = run(tool, ["-dc", file]);
+      const decoded = runTool(tool, ["-dc", file]);
       assert.equal(decoded.status, 0, `${tool} -dc: ${decoded.stderr}`);
       assert.equal(decoded.stdout.length, raw.length, `${tool} -dc: length`);
       assert.ok(
@@ -739,7 +727,7 @@ test("an LZ4 frame written by the lz4 tool reads as a chunk", async () => {
     const units = fileUnits(src, "none");
     writeFileSync(file, concat(units));
     // One frame holding every chunk: the reader wants one chunk per frame.
-    const packed = run("lz4", ["-c", "-BD", file]);
+    const packed = runTool("lz4", ["-c", "-BD", file]);
     assert.equal(packed.status, 0, packed.stderr);
     const whole = readTtlog(packed.stdout);
     assert.ok(whole.error instanceof TtlogFormatError);
@@ -747,7 +735,7 @@ test("an LZ4 frame written by the lz4 tool reads as a chunk", async () => {
     const frames: Uint8Array[] = [];
     for (const unit of units) {
       writeFileSync(file, unit);
-      const one = run("lz4", ["-c", "-BD", "-BX", "-B4", file]);
+      const one = runTool("lz4", ["-c", "-BD", "-BX", "-B4", file]);
       assert.equal(one.status, 0, one.stderr);
       frames.push(one.stdout);
     }

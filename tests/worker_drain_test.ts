@@ -22,6 +22,7 @@ import { scriptCommand } from "./fixtures/spawn.ts";
 import { failingSink } from "./fixtures/failing_sink.ts";
 import { slowSink } from "./fixtures/slow_sink.ts";
 import { assertAccounting } from "./helpers.ts";
+import { toolPath } from "../scripts/tools.mjs";
 
 /** Per test: Bun stops a test after 5 s unless told otherwise. */
 const LIMIT = { timeout: 60_000 };
@@ -174,9 +175,13 @@ test(
           new URL("./fixtures/auto_worker_child.ts", import.meta.url),
         ),
       );
-      // taskset is util-linux's, in every Debian; a machine without it fails
-      // here with its error, not silently.
-      const child = spawnSync("taskset", ["-c", "0", command, ...args, dir], {
+      const child = spawnSync(toolPath("taskset"), [
+        "-c",
+        "0",
+        command,
+        ...args,
+        dir,
+      ], {
         encoding: "utf8",
         timeout: 60_000,
       });
