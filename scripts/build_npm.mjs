@@ -13,10 +13,8 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
-  readdirSync,
   readFileSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -44,14 +42,13 @@ for (const [name, file] of entries) {
   }
 }
 
-// tsc compiles the exports and the worker modules (loaded by URL, not import).
-const workers = ["src/drain/worker_main.ts", "src/drain/clock_worker.ts"];
+// tsc compiles the exports; the workers' code is inside them already
+// (src/drain/_worker_sources.ts, built by scripts/build_workers.mjs).
 const config = {
   extends: "./tsconfig.npm.json",
   files: [
     ...new Set([
       ...entries.map(([, file]) => join("..", file)),
-      ...workers.map((file) => join("..", file)),
       "npm_globals.d.ts",
     ]),
   ],
@@ -73,30 +70,6 @@ const tsc = spawnSync(
 );
 rmSync(configPath, { force: true });
 if (tsc.status !== 0) fail(`tsc failed (exit ${tsc.status})`);
-
-// Worker modules are started by URL: point those URLs at the .js files.
-let rewritten = 0;
-function walk(dir) {
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) walk(path);
-    else if (name.endsWith(".js")) {
-      const text = readFileSync(path, "utf8");
-      const next = text.replace(
-        /new URL\("(\.\/[\w/.-]+)\.ts", import\.meta\.url\)/g,
-        (_m, base) => {
-          rewritten++;
-          return `new URL("${base}.js", import.meta.url)`;
-        },
-      );
-      if (next !== text) writeFileSync(path, next);
-    }
-  }
-}
-walk(out);
-if (rewritten < workers.length) {
-  fail(`expected at least ${workers.length} worker URLs, rewrote ${rewritten}`);
-}
 
 const js = (file) => "./" + file.replace(/\.ts$/, ".js");
 const dts = (file) => "./" + file.replace(/\.ts$/, ".d.ts");

@@ -728,7 +728,7 @@ class Core {
       drainPasses: count,
       drainBatchMsP50: percentile(times, count, 0.5),
       drainBatchMsP99: percentile(times, count, 0.99),
-      worker: host instanceof WorkerHost,
+      worker: host instanceof WorkerHost && host.inWorker,
       workerRestarts: host instanceof WorkerHost ? host.restarts : 0,
       sinks: host instanceof WorkerHost
         ? host.sinkMetrics()

@@ -27,6 +27,7 @@ import {
   TtlogConfigError,
 } from "../mod.ts";
 import { OTLP_SEVERITY, otlpSink, type OtlpSinkOptions } from "../src/otlp.ts";
+import { BUILTIN_SINK_MODULE } from "../src/sinks/sink.ts";
 
 // ---- capture server ----
 
@@ -866,7 +867,7 @@ test("bad options throw a TtlogConfigError naming the option and the value", () 
 test("the spec survives structuredClone, with every default filled in", async () => {
   const sink = otlpSink({ resource: { region: "eu" } });
   assert.equal(sink.name, "otlp:localhost:4318");
-  assert.match(sink.spec.module, /\/src\/sinks\/otlp\.ts$/);
+  assert.equal(sink.spec.module, BUILTIN_SINK_MODULE);
   assert.deepEqual(structuredClone(sink.spec.options), {
     url: "http://localhost:4318/v1/logs",
     compression: "none",

@@ -35,6 +35,7 @@ import {
   type SyslogSinkOptions,
 } from "../src/syslog.ts";
 import { toolPath } from "../scripts/tools.mjs";
+import { BUILTIN_SINK_MODULE } from "../src/sinks/sink.ts";
 
 // ---- rsyslogd ----
 
@@ -780,7 +781,7 @@ test("the spec survives structuredClone, with every default filled in", async ()
     hostname: "web-1",
   });
   assert.equal(sink.name, "syslog:tcp:127.0.0.1:514");
-  assert.match(sink.spec.module, /\/src\/sinks\/syslog\.ts$/);
+  assert.equal(sink.spec.module, BUILTIN_SINK_MODULE);
   assert.deepEqual(structuredClone(sink.spec.options), {
     host: "127.0.0.1",
     port: 514,

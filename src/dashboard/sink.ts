@@ -11,7 +11,11 @@
 import { ndjsonFormatter } from "../format/ndjson.ts";
 import { Level, TtlogConfigError } from "../level.ts";
 import type { LogRecord } from "../record/values.ts";
-import type { Sink, SinkSpec } from "../sinks/sink.ts";
+import {
+  BUILTIN_SINK_MODULE,
+  type Sink,
+  type SinkSpec,
+} from "../sinks/sink.ts";
 import { allocateTailRing, TailRing } from "./tail_ring.ts";
 
 /**
@@ -135,7 +139,7 @@ function makeSink(
   const spec: SinkSpec | undefined = memory instanceof ArrayBuffer
     ? undefined
     : {
-      module: import.meta.url,
+      module: BUILTIN_SINK_MODULE,
       factory: "dashboardSinkFromSpec",
       options: { memory, rate } satisfies SpecOptions,
     };

@@ -10,6 +10,7 @@
  */
 
 import { startWorker, type WorkerHandle } from "../runtime/worker.ts";
+import { CLOCK_WORKER_SOURCE } from "./_worker_sources.ts";
 
 /** A started coarse clock. */
 export class CoarseClock {
@@ -23,10 +24,7 @@ export class CoarseClock {
     const buffer = new SharedArrayBuffer(16);
     this.now = new Float64Array(buffer, 0, 1);
     this.#words = new Int32Array(buffer, 8, 2);
-    this.#worker = startWorker(
-      new URL("./clock_worker.ts", import.meta.url),
-      buffer,
-    );
+    this.#worker = startWorker(CLOCK_WORKER_SOURCE, buffer);
     this.#worker.unref();
   }
 

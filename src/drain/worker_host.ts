@@ -12,7 +12,11 @@ import type { LevelValue } from "../level.ts";
 import type { DictionaryMemory } from "../record/dictionary.ts";
 import type { Recorder } from "../record/encode.ts";
 import { CTL_READ, CTL_WAITING, type RingMemory } from "../ring/ring.ts";
-import { startWorker, type WorkerHandle } from "../runtime/worker.ts";
+import {
+  startWorker,
+  typeScriptLoader,
+  type WorkerHandle,
+} from "../runtime/worker.ts";
 import type { Sink, SinkSpec } from "../sinks/sink.ts";
 import {
   allocateControl,
@@ -29,7 +33,8 @@ import {
 } from "./control.ts";
 import type { Drain, DrainCounters } from "./drain.ts";
 import { InlineHost } from "./inline.ts";
-import type { WorkerConfig, WorkerMessage } from "./worker_main.ts";
+import type { WorkerConfig, WorkerMessage } from "./worker_protocol.ts";
+import { DRAIN_WORKER_SOURCE } from "./_worker_sources.ts";
 
 /** How long a full `block` ring waits for the worker before it drops. */
 const BLOCK_WAIT_MS = 5000;
@@ -37,7 +42,7 @@ const BLOCK_WAIT_MS = 5000;
 /** Hosts the drain in a worker thread. */
 export class WorkerHost {
   #control: Control;
-  #worker: WorkerHandle;
+  #worker: WorkerHandle | undefined;
   #recorder: Recorder;
   #ring: RingMemory;
   #sinks: readonly Sink[];
@@ -69,28 +74,7 @@ export class WorkerHost {
     this.#makeDrain = options.makeDrain;
     this.#report = options.report;
     this.#control = allocateControl();
-    const config: WorkerConfig = {
-      control: this.#control.buffer,
-      producers: [{
-        ring: options.ring.buffer as SharedArrayBuffer,
-        dictionary: options.dictionary.buffer as SharedArrayBuffer,
-      }],
-      sinks: options.sinks.map((sink) => sink.spec as SinkSpec),
-      service: options.service,
-      level: options.level,
-      directives: options.directives,
-    };
-    this.#worker = startWorker(
-      new URL("./worker_main.ts", import.meta.url),
-      config,
-    );
-    this.#worker.unref();
-    this.#worker.on("error", (error: unknown) => this.#fail(error));
-    this.#worker.on("exit", (code: number) => {
-      if (!this.#closed) {
-        this.#fail(new Error(`the worker exited with code ${code}`));
-      }
-    });
+    const specs = options.sinks.map((sink) => sink.spec as SinkSpec);
     const words = this.#control.words;
     const ctl = options.ring.ctl;
     options.recorder.wake = () => {
@@ -99,6 +83,37 @@ export class WorkerHost {
       Atomics.notify(words, C_BELL);
     };
     options.recorder.waitForSpace = (position) => this.#waitForSpace(position);
+    try {
+      const config: WorkerConfig = {
+        control: this.#control.buffer,
+        producers: [{
+          ring: options.ring.buffer as SharedArrayBuffer,
+          dictionary: options.dictionary.buffer as SharedArrayBuffer,
+        }],
+        sinks: specs,
+        service: options.service,
+        level: options.level,
+        directives: options.directives,
+        loader: typeScriptLoader(specs.map((spec) => spec.module)),
+      };
+      const worker = this.#worker = startWorker(DRAIN_WORKER_SOURCE, config);
+      worker.unref();
+      worker.on("error", (error: unknown) => this.#fail(error));
+      worker.on("exit", (code: number) => {
+        if (!this.#closed) {
+          this.#fail(new Error(`the worker exited with code ${code}`));
+        }
+      });
+    } catch (error) {
+      // No worker here after all (a runtime that refuses to start one):
+      // the same drain runs on this thread, and metrics() says so.
+      this.#fail(error, "could not start");
+    }
+  }
+
+  /** Whether the drain runs in the worker now (not on the caller's thread). */
+  get inWorker(): boolean {
+    return this.#fallback === undefined;
   }
 
   #waitForSpace(position: number): boolean {
@@ -119,13 +134,13 @@ export class WorkerHost {
     return Atomics.load(this.#control.words, C_STATE) === STATE_FAILED;
   }
 
-  #fail(error: unknown): void {
+  #fail(error: unknown, what = "failed"): void {
     if (this.#fallback !== undefined || this.#closed) return;
     Atomics.store(this.#control.words, C_STATE, STATE_FAILED);
     Atomics.notify(this.#control.words, C_FLUSH_DONE);
-    this.restarts++;
+    if (this.#worker !== undefined) this.restarts++;
     this.#report(
-      `ttlog: the drain's worker failed (${
+      `ttlog: the drain's worker ${what} (${
         error instanceof Error ? error.message : String(error)
       }); draining on the caller's thread from now on`,
     );
@@ -140,11 +155,11 @@ export class WorkerHost {
   }
 
   #ref(): void {
-    if (this.#refs++ === 0) this.#worker.ref();
+    if (this.#refs++ === 0) this.#worker?.ref();
   }
 
   #unref(): void {
-    if (--this.#refs === 0) this.#worker.unref();
+    if (--this.#refs === 0) this.#worker?.unref();
   }
 
   #request(): number {
@@ -240,7 +255,7 @@ export class WorkerHost {
       ring: ring.buffer as SharedArrayBuffer,
       dictionary: dictionary.buffer as SharedArrayBuffer,
     };
-    this.#worker.postMessage(message);
+    this.#worker!.postMessage(message);
     return this.#control.buffer;
   }
 
@@ -291,13 +306,13 @@ export class WorkerHost {
     if (this.#fallback !== undefined) {
       this.#closed = true;
       await this.#fallback.close();
-      await this.#worker.terminate();
+      await this.#worker?.terminate();
       return;
     }
     this.#ref();
     try {
       const words = this.#control.words;
-      this.#worker.postMessage({ type: "close" } satisfies WorkerMessage);
+      this.#worker!.postMessage({ type: "close" } satisfies WorkerMessage);
       for (;;) {
         const state = Atomics.load(words, C_STATE);
         if (state === STATE_CLOSED || state === STATE_FAILED) break;
@@ -308,7 +323,7 @@ export class WorkerHost {
     } finally {
       this.#unref();
     }
-    await this.#worker.terminate();
+    await this.#worker!.terminate();
     // The main thread's own sink objects were never written to: release them.
     await Promise.all(this.#sinks.map(async (sink) => {
       try {

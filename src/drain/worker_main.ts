@@ -3,16 +3,22 @@
  * the one drain loop, sleeping on the control block's bell with
  * Atomics.waitAsync between passes.
  *
+ * This module is not loaded by URL: scripts/build_workers.mjs bundles it,
+ * with the built-in sinks, into src/drain/_worker_sources.ts, and the worker
+ * starts from that code. Run `npm run build:workers` after changing anything
+ * it imports (a test fails while the bundled copy is stale).
+ *
  * @module
  */
 
 import { levelFor, parseDirectives } from "../directives.ts";
-import type { LevelValue } from "../level.ts";
 import { viewRing } from "../ring/ring.ts";
 import { CTL_WAITING, WAITING_ASLEEP, WAITING_LINGER } from "../ring/ring.ts";
 import { nodeWorkerThreads } from "../runtime/builtin.ts";
 import { runtime } from "../runtime/mod.ts";
 import type { Sink, SinkSpec } from "../sinks/sink.ts";
+import { sinkFromSpec } from "./sink_specs.ts";
+import type { WorkerConfig, WorkerMessage } from "./worker_protocol.ts";
 import {
   C_BELL,
   C_FLUSH_DONE,
@@ -25,30 +31,6 @@ import {
   viewControl,
 } from "./control.ts";
 import { Drain } from "./drain.ts";
-
-/** What the worker is started with. */
-export interface WorkerConfig {
-  /** The control block. */
-  readonly control: SharedArrayBuffer;
-  /** Producers known at start: ring and dictionary buffers. */
-  readonly producers: readonly {
-    ring: SharedArrayBuffer;
-    dictionary: SharedArrayBuffer;
-  }[];
-  /** How to rebuild each sink. */
-  readonly sinks: readonly SinkSpec[];
-  /** The service name. */
-  readonly service: string;
-  /** The default emit level. */
-  readonly level: LevelValue;
-  /** The directives string, if any. */
-  readonly directives: string | undefined;
-}
-
-/** Messages the worker takes. */
-export type WorkerMessage =
-  | { type: "producer"; ring: SharedArrayBuffer; dictionary: SharedArrayBuffer }
-  | { type: "close" };
 
 const threads = nodeWorkerThreads("the drain's worker");
 const config = threads.workerData as WorkerConfig;
@@ -85,19 +67,13 @@ function addProducer(
 }
 
 async function buildSinks(): Promise<Sink[]> {
-  return await Promise.all(config.sinks.map(async (spec) => {
-    const module = await import(spec.module) as Record<
-      string,
-      (options: unknown) => Sink
-    >;
-    const factory = module[spec.factory];
-    if (typeof factory !== "function") {
-      throw new Error(
-        `sink module ${spec.module} has no export ${spec.factory}`,
-      );
-    }
-    return factory(spec.options);
-  }));
+  if (config.loader !== undefined) {
+    const loader = await import(config.loader) as { register(): void };
+    loader.register();
+  }
+  return await Promise.all(
+    config.sinks.map((spec: SinkSpec) => sinkFromSpec(spec)),
+  );
 }
 
 function setWaiting(value: number): void {

@@ -30,6 +30,8 @@ export interface WorkerHandle {
 
 /** Whether this runtime can run the drain in a worker thread. */
 export function canStartWorker(): boolean {
+  // tryBuiltin gives no worker_threads where an edge platform has only a
+  // stand-in for it.
   return typeof SharedArrayBuffer === "function" &&
     tryBuiltin<typeof WorkerThreads>("node:worker_threads")?.Worker !==
       undefined;
@@ -57,43 +59,64 @@ export function usableCpus(): number | undefined {
     : undefined;
 }
 
+/** Data URLs of worker sources, made once per source. */
+const dataUrls = new Map<string, URL>();
+
 /**
- * Starts a module in a worker thread with `workerData`. On Node, a `.ts`
- * module (ttlog's source run through tsx) is loaded by registering tsx in the
- * worker first: Node does not pass a loader on to worker threads.
+ * Starts a worker thread running `source`, a self-contained ES module (see
+ * scripts/build_workers.mjs), with `workerData`. The code goes in as a
+ * `data:` URL, which Deno, Bun and Node all start without reading a file:
+ * so the worker starts wherever ttlog was loaded from (a `file:` or
+ * `https:` import, a bundle) and under Deno without read permission.
  *
- * @param module The worker module's URL.
+ * @param source The worker's code.
  * @param workerData Data for the worker (structured-cloned; SharedArrayBuffers shared).
  * @returns The worker.
  * @throws {TtlogConfigError} Where the runtime has no worker threads.
+ * @throws {Error} What the runtime throws when it refuses to start one.
  */
-export function startWorker(module: URL, workerData: unknown): WorkerHandle {
-  const threads = tryBuiltin<typeof WorkerThreads>("node:worker_threads");
-  if (
-    threads?.Worker === undefined || typeof SharedArrayBuffer !== "function"
-  ) {
+export function startWorker(source: string, workerData: unknown): WorkerHandle {
+  const threads = canStartWorker()
+    ? tryBuiltin<typeof WorkerThreads>("node:worker_threads")
+    : undefined;
+  if (threads?.Worker === undefined) {
     throw new TtlogConfigError(
       `worker: true needs worker threads and SharedArrayBuffer, which this runtime does not have (use worker: "auto" or false)`,
     );
   }
-  if (detectRuntime().name === "node" && module.pathname.endsWith(".ts")) {
-    let tsx: string;
-    try {
-      tsx = import.meta.resolve("tsx/esm/api");
-    } catch {
-      throw new TtlogConfigError(
-        `worker: running ttlog's TypeScript source on Node needs tsx to load the worker; install tsx or use the compiled npm package`,
-      );
-    }
-    const boot = `import(${
-      JSON.stringify(tsx)
-    }).then((m) => { m.register(); return import(${
-      JSON.stringify(module.href)
-    }); }).catch((e) => { console.error(e); throw e; });`;
-    return new threads.Worker(boot, {
-      eval: true,
-      workerData,
-    }) as unknown as WorkerHandle;
+  let url = dataUrls.get(source);
+  if (url === undefined) {
+    url = new URL(`data:text/javascript,${encodeURIComponent(source)}`);
+    dataUrls.set(source, url);
   }
-  return new threads.Worker(module, { workerData }) as unknown as WorkerHandle;
+  return new threads.Worker(url, { workerData }) as unknown as WorkerHandle;
+}
+
+/**
+ * The URL of tsx's API, for a worker that must import a `.ts` module on
+ * Node (tsx's loader does not reach worker threads by itself); `undefined`
+ * elsewhere or when nothing needs it.
+ *
+ * @param modules The module URLs the worker will import.
+ * @returns The URL to import and `register()` in the worker, if any.
+ * @throws {TtlogConfigError} When a `.ts` module must load on Node without tsx.
+ */
+export function typeScriptLoader(
+  modules: readonly string[],
+): string | undefined {
+  if (
+    detectRuntime().name !== "node" ||
+    !modules.some((module) => /\.[cm]?ts$/.test(new URL(module).pathname))
+  ) {
+    return undefined;
+  }
+  try {
+    return import.meta.resolve("tsx/esm/api");
+  } catch {
+    throw new TtlogConfigError(
+      `worker: a sink module is TypeScript (${
+        modules.find((m) => /\.[cm]?ts$/.test(m))
+      }) and Node cannot load it in a worker without tsx; install tsx or compile the module`,
+    );
+  }
 }

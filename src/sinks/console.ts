@@ -8,7 +8,7 @@ import { ndjsonFormatter } from "../format/ndjson.ts";
 import { textFormatter } from "../format/text.ts";
 import type { LogRecord } from "../record/values.ts";
 import { runtime } from "../runtime/mod.ts";
-import type { Formatter, Sink } from "./sink.ts";
+import { BUILTIN_SINK_MODULE, type Formatter, type Sink } from "./sink.ts";
 import { TtlogConfigError } from "../level.ts";
 
 /** UTF-16 units whose UTF-8 encoding always fits in PIPE_BUF (4096 bytes). */
@@ -75,7 +75,7 @@ export function consoleSink(options: ConsoleSinkOptions = {}): Sink {
     name: `console:${stream}`,
     // A formatter function cannot cross to a worker: then the drain stays here.
     spec: typeof format === "function" ? undefined : {
-      module: import.meta.url,
+      module: BUILTIN_SINK_MODULE,
       factory: "consoleSink",
       options: { format, stream, color } satisfies ConsoleSinkOptions,
     },

@@ -19,7 +19,12 @@ import {
   isPlainObject,
   postSettings,
 } from "./http_batch.ts";
-import type { Formatter, Sink, SinkSpec } from "./sink.ts";
+import {
+  BUILTIN_SINK_MODULE,
+  type Formatter,
+  type Sink,
+  type SinkSpec,
+} from "./sink.ts";
 
 /**
  * When a batch is sent; see {@link HttpSinkOptions}.
@@ -231,7 +236,7 @@ export interface HttpSink extends Sink {
  * or `batch.bytes` bytes, `batch.ms` after its first event, or on `flush()`
  * and `close()`. The body is the lines, each ending in `\n`,
  * gzip-compressed through `CompressionStream` unless `compression` is
- * `"none"`.
+ * `"none"` (the default where the runtime has no `CompressionStream`).
  *
  * **Retries.** A network error, a timeout (`timeoutMs`), a 5xx or a 429 is
  * retried up to `retry.attempts` tries in all, after an exponential backoff
@@ -317,7 +322,7 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   return new BatchPoster(
     "http:" + new URL(url).host,
     Object.freeze({
-      module: import.meta.url,
+      module: BUILTIN_SINK_MODULE,
       factory: "httpSink",
       options: deepFreeze(structuredClone(settings)),
     }),

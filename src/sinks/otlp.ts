@@ -10,6 +10,7 @@
 import type { LevelName } from "../level.ts";
 import { LoggedError, type LogRecord, Marker } from "../record/values.ts";
 import type { HttpBatchOptions, HttpRetryOptions, HttpSink } from "./http.ts";
+import { BUILTIN_SINK_MODULE } from "./sink.ts";
 import {
   type BadOption,
   badOption,
@@ -225,7 +226,7 @@ export function otlpSink(options: OtlpSinkOptions = {}): HttpSink {
   return new BatchPoster(
     "otlp:" + new URL(common.url).host,
     Object.freeze({
-      module: import.meta.url,
+      module: BUILTIN_SINK_MODULE,
       factory: "otlpSink",
       options: deepFreeze(structuredClone(settings)),
     }),

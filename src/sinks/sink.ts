@@ -61,9 +61,19 @@ export interface Sink {
 }
 
 /**
+ * The `module` of every built-in sink's {@link SinkSpec}: the drain's worker
+ * carries those sinks inside its own code, so it starts from anywhere (a
+ * `file:` or `https:` import, a bundle) without looking a module up.
+ */
+export const BUILTIN_SINK_MODULE = "ttlog:sinks";
+
+/**
  * A recipe for a sink: the worker imports `module`, calls its export
  * `factory` with `options` (which must survive structured clone) and gets
- * an equivalent sink.
+ * an equivalent sink. Built-in sinks name {@link BUILTIN_SINK_MODULE}
+ * instead of a URL; your own sink names its module's `import.meta.url`,
+ * which the worker imports (so it must be importable from there: a
+ * `file:` or `https:` URL, not a path inside a bundle).
  *
  * @example A built-in sink's recipe
  * ```ts
@@ -77,7 +87,10 @@ export interface Sink {
  * ```
  */
 export interface SinkSpec {
-  /** URL of the module that exports the factory (its `import.meta.url`). */
+  /**
+   * URL of the module that exports the factory (its `import.meta.url`), or
+   * {@link BUILTIN_SINK_MODULE} for ttlog's own sinks.
+   */
   readonly module: string;
   /** The factory's export name, such as `"fileSink"`. */
   readonly factory: string;

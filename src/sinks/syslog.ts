@@ -18,7 +18,7 @@ import {
   deepFreeze,
   isPlainObject,
 } from "./http_batch.ts";
-import type { Sink, SinkSpec } from "./sink.ts";
+import { BUILTIN_SINK_MODULE, type Sink, type SinkSpec } from "./sink.ts";
 
 /**
  * Syslog facility names (RFC 5424 §6.2.1), with their codes.
@@ -741,7 +741,7 @@ class SyslogSinkImpl implements SyslogSink {
     this.name =
       `syslog:${settings.transport}:${settings.host}:${settings.port}`;
     this.spec = Object.freeze({
-      module: import.meta.url,
+      module: BUILTIN_SINK_MODULE,
       factory: "syslogSink",
       options: deepFreeze(structuredClone(settings)),
     });
