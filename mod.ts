@@ -75,7 +75,11 @@ export {
   type Metrics,
   prometheusText,
 } from "./src/metrics.ts";
-export { getContext, withContext } from "./src/context.ts";
+export {
+  getContext,
+  useAsyncLocalStorage,
+  withContext,
+} from "./src/context.ts";
 export { Span } from "./src/span.ts";
 export {
   captureConsole,

@@ -18,6 +18,7 @@
 
 import { TtlogConfigError } from "./level.ts";
 import { tryBuiltin } from "./runtime/builtin.ts";
+import { edgePlatform } from "./runtime/edge.ts";
 
 /**
  * What a context holds: its fields, and where the last recorder that used it
@@ -53,16 +54,64 @@ let storage: Storage | null | undefined;
  */
 export const contextState: { active: boolean } = { active: false };
 
+type StorageClass = new () => Storage;
+
 function load(): Storage | null {
   if (storage === undefined) {
-    const hooks = tryBuiltin<
-      { AsyncLocalStorage?: new () => Storage }
-    >("node:async_hooks");
-    storage = typeof hooks?.AsyncLocalStorage === "function"
-      ? new hooks.AsyncLocalStorage()
-      : null;
+    // node:async_hooks where there are Node modules; Vercel's Edge runtime
+    // has the class as a global instead.
+    const Class = tryBuiltin<{ AsyncLocalStorage?: StorageClass }>(
+      "node:async_hooks",
+    )?.AsyncLocalStorage ??
+      (globalThis as { AsyncLocalStorage?: StorageClass }).AsyncLocalStorage;
+    storage = typeof Class === "function" ? new Class() : null;
   }
   return storage;
+}
+
+/**
+ * Hands ttlog the AsyncLocalStorage class where it cannot find one itself:
+ * on Cloudflare Workers with `nodejs_compat` and a compatibility date before
+ * 2024-09-23, `node:async_hooks` can be imported but there is no
+ * `process.getBuiltinModule` to reach it from a library. Call it once, at
+ * start, before anything enters a context.
+ *
+ * @param Class `AsyncLocalStorage` from `node:async_hooks`.
+ * @throws {TtlogConfigError} When `Class` is not a constructor, or a
+ *   context was already entered with another storage.
+ *
+ * @example On an older Cloudflare compatibility date
+ * ```ts
+ * import { AsyncLocalStorage } from "node:async_hooks";
+ * import { getContext, useAsyncLocalStorage, withContext } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * useAsyncLocalStorage(AsyncLocalStorage);
+ * withContext({ tenant: "acme" }, () => {
+ *   assert.equal(getContext()?.tenant, "acme");
+ * });
+ * ```
+ */
+export function useAsyncLocalStorage(Class: new () => unknown): void {
+  if (typeof Class !== "function") {
+    throw new TtlogConfigError(
+      `useAsyncLocalStorage: expected the AsyncLocalStorage class, got ${typeof Class}`,
+    );
+  }
+  if (storage instanceof Class) return;
+  if (storage !== undefined && storage !== null && contextState.active) {
+    throw new TtlogConfigError(
+      "useAsyncLocalStorage: a context was already entered with another AsyncLocalStorage; call it once, before any context",
+    );
+  }
+  storage = new (Class as StorageClass)();
+}
+
+/**
+ * Whether this runtime has AsyncLocalStorage, which contexts need (on
+ * Cloudflare Workers: the `nodejs_compat` or `nodejs_als` flag).
+ */
+export function hasAsyncContext(): boolean {
+  return load() !== null;
 }
 
 function isPlainFields(value: unknown): value is Record<string, unknown> {
@@ -131,7 +180,11 @@ function required(): Storage {
   const store = load();
   if (store === null) {
     throw new TtlogConfigError(
-      `withContext needs AsyncLocalStorage from node:async_hooks, which this runtime does not provide (on Cloudflare Workers, enable the nodejs_compat flag)`,
+      `withContext needs AsyncLocalStorage (node:async_hooks), which this runtime does not provide${
+        edgePlatform() === "cloudflare"
+          ? " (on Cloudflare Workers, enable the nodejs_compat or nodejs_als compatibility flag)"
+          : ""
+      }`,
     );
   }
   return store;

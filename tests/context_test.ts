@@ -235,7 +235,7 @@ test(
     const out = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
     assert.match(
       out.outcome,
-      /^TtlogConfigError: withContext needs AsyncLocalStorage from node:async_hooks.*nodejs_compat/,
+      /^TtlogConfigError: withContext needs AsyncLocalStorage \(node:async_hooks\), which this runtime does not provide$/,
     );
     assert.equal(out.context, null);
     assert.deepEqual(out.msgs, ["before", "after"]);

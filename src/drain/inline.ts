@@ -127,6 +127,15 @@ export class InlineHost {
         }
         if (n === 0) break;
       }
+      if (this.#timer !== undefined && !drain.hasPending()) {
+        // Nothing left for the scheduled pass. Where a platform cancels the
+        // timers of a request that ended (Cloudflare Workers), that pass
+        // would never run and producers, seeing it pending, would never
+        // ring again: start afresh with the next event.
+        clearTimeout(this.#timer);
+        this.#timer = undefined;
+        Atomics.store(this.#recorder.ctl, CTL_WAITING, 1);
+      }
     }
     timeoutMs = Math.max(0, deadline - Date.now());
     if (timeoutMs === Infinity) {

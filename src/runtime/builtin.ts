@@ -11,6 +11,7 @@ import type * as Fs from "node:fs";
 import type * as WorkerThreads from "node:worker_threads";
 import type * as Zlib from "node:zlib";
 import { TtlogConfigError } from "../level.ts";
+import { EDGE_STAND_INS, edgeName, edgePlatform } from "./edge.ts";
 
 type GetBuiltin = (id: string) => unknown;
 
@@ -28,12 +29,14 @@ function getter(): GetBuiltin | undefined {
 }
 
 /**
- * A Node built-in module, or `undefined` where the runtime has none.
+ * A Node built-in module, or `undefined` where the runtime has none (or, on
+ * an edge platform, only a stand-in: see runtime/edge.ts).
  *
  * @param id The module id, such as `"node:fs"`.
  * @returns The module, or `undefined`.
  */
 export function tryBuiltin<T>(id: string): T | undefined {
+  if (EDGE_STAND_INS.has(id) && edgePlatform() !== undefined) return undefined;
   try {
     return getter()?.(id) as T | undefined;
   } catch {
@@ -52,6 +55,26 @@ export function tryBuiltin<T>(id: string): T | undefined {
 export function builtin<T>(id: string, what: string): T {
   const module = tryBuiltin<T>(id);
   if (module === undefined) {
+    const edge = edgePlatform();
+    if (edge !== undefined && EDGE_STAND_INS.has(id)) {
+      let standIn = false;
+      try {
+        standIn = getter()?.(id) !== undefined;
+      } catch {
+        // Not even a stand-in.
+      }
+      throw new TtlogConfigError(
+        `${what} needs ${id}, which ${edgeName(edge)} ${
+          standIn
+            ? "offers only as a stand-in (its files live in memory, where nothing outside the isolate reads them; its threads do not start)"
+            : "does not provide"
+        }${
+          id === "node:fs"
+            ? "; send snapshots to a store (snapshot: { store }) and events to a network sink (httpSink, otlpSink)"
+            : ""
+        }`,
+      );
+    }
     throw new TtlogConfigError(
       `${what} needs ${id}, which this runtime does not provide (edge runtimes have no file system or threads)`,
     );

@@ -12,6 +12,7 @@ import { bunRuntime } from "./bun.ts";
 import { denoRuntime } from "./deno.ts";
 import { nodeRuntime } from "./node.ts";
 import { webRuntime } from "./web.ts";
+import { edgePlatform } from "./edge.ts";
 
 /** Reads a path of properties from `globalThis`; never throws. */
 function probe(...path: string[]): unknown {
@@ -28,8 +29,10 @@ function probe(...path: string[]): unknown {
 }
 
 /**
- * Detects the runtime and builds its adapter: Deno, then Bun, then Node (both
- * of which also define `process.versions.node`), else the Web adapter.
+ * Detects the runtime and builds its adapter: an edge platform (Cloudflare's
+ * workerd, Vercel's Edge) is the Web adapter even where it imitates Node,
+ * then Deno, then Bun, then Node (both of which also define
+ * `process.versions.node`), else the Web adapter.
  *
  * @returns A fresh adapter for the current runtime.
  *
@@ -43,6 +46,7 @@ function probe(...path: string[]): unknown {
  * ```
  */
 export function detectRuntime(): Runtime {
+  if (edgePlatform() !== undefined) return webRuntime();
   if (typeof probe("Deno", "version", "deno") === "string") {
     return denoRuntime();
   }

@@ -11,6 +11,7 @@
  */
 
 import { TtlogConfigError } from "../level.ts";
+import { edgePlatform } from "../runtime/edge.ts";
 import type { LogRecord } from "../record/values.ts";
 import type {
   HttpBatchOptions,
@@ -169,7 +170,12 @@ export function postSettings(
       "a URL without credentials (put them in headers.authorization)",
     );
   }
-  const compression = options.compression ?? defaults.compression;
+  // A default of gzip falls back to none where there is no CompressionStream
+  // (Vercel's edge-runtime); asking for gzip there is an error below.
+  const compression = options.compression ??
+    (defaults.compression === "gzip" && typeof CompressionStream !== "function"
+      ? "none"
+      : defaults.compression);
   if (compression !== "gzip" && compression !== "none") {
     bad("compression", compression, '"gzip" or "none"');
   }
@@ -271,6 +277,8 @@ interface Batch {
   /** The body last built, and the loss count its loss record carries. */
   body?: Uint8Array;
   bodyLost: number;
+  /** Request-scoped delivery: when a flush took it to deliver. */
+  claimedAt?: number;
 }
 
 interface FlushWaiter {
@@ -354,6 +362,14 @@ export class BatchPoster {
   /** Set when close() is done: nothing is sent any more. */
   #stopped = false;
   #closing: Promise<void> | undefined;
+  /**
+   * On Cloudflare Workers, I/O belongs to the request that started it: a
+   * delivery loop started in one request dies with it, and a fetch started
+   * for another request's batch fails. There each flush() (the one under
+   * ctx.waitUntil) delivers the batches itself, and nothing is sent from
+   * the background.
+   */
+  #requestScoped = edgePlatform() === "cloudflare";
 
   #sent = 0;
   #dropped = 0;
@@ -521,7 +537,7 @@ export class BatchPoster {
       dropped: false,
       bodyLost: 0,
     });
-    if (!this.#running) void this.#run();
+    if (!this.#running && !this.#requestScoped) void this.#run();
   }
 
   async #run(): Promise<void> {
@@ -700,12 +716,40 @@ export class BatchPoster {
     }
     if (this.#queue.length === 0) return Promise.resolve();
     const upTo = this.#queue[this.#queue.length - 1].id;
+    if (this.#requestScoped) return this.#deliverHere(upTo);
     // Someone waits now: the backoff and timeout timers must keep the
     // process alive until they fire.
     for (const timer of this.#timers) ref(timer);
     return new Promise((resolve) => {
       this.#waiters.push({ upTo, resolve });
     });
+  }
+
+  /**
+   * Request-scoped delivery: sends the batches up to `upTo` from this call,
+   * and waits (on its own timers) for those another flush is sending; one
+   * whose flush went silent for longer than a request's timeout is taken
+   * over.
+   */
+  async #deliverHere(upTo: number): Promise<void> {
+    const stale = this.#settings.timeoutMs + 1000;
+    for (;;) {
+      const now = Date.now();
+      const batch = this.#queue.find((b) =>
+        b.id <= upTo && (b.claimedAt === undefined || now - b.claimedAt > stale)
+      );
+      if (batch !== undefined) {
+        batch.claimedAt = now;
+        try {
+          await this.#deliver(batch);
+        } catch {
+          if (!batch.dropped) this.#dropBatch(batch);
+        }
+        continue;
+      }
+      if (!this.#queue.some((b) => b.id <= upTo)) return;
+      await new Promise((done) => setTimeout(done, 5));
+    }
   }
 
   close(): Promise<void> {
