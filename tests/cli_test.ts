@@ -275,3 +275,19 @@ test(
     }
   },
 );
+
+test("ttlog --version prints the version deno.json and package.json give", () => {
+  const deno = JSON.parse(
+    readFileSync(new URL("../deno.json", import.meta.url), "utf8"),
+  );
+  const npm = JSON.parse(
+    readFileSync(new URL("../package.json", import.meta.url), "utf8"),
+  );
+  assert.equal(npm.version, deno.version);
+  for (const flag of ["--version", "-V"]) {
+    const run = cli(flag);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, `ttlog ${deno.version}\n`);
+  }
+  assert.match(cli("--help").stdout, /ttlog --version/);
+});

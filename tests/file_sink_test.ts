@@ -18,7 +18,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger, type Logger, TtlogConfigError } from "../mod.ts";
 import type { LogRecord } from "../src/record/values.ts";
-import type { Sink } from "../src/sinks/sink.ts";
+import { BUILTIN_SINK_MODULE, type Sink } from "../src/sinks/sink.ts";
+import { sinkFromSpec } from "../src/drain/sink_specs.ts";
 import { fileSink, type FileSinkOptions } from "../src/sinks/file.ts";
 
 /** Runs `body` with a fresh temporary directory, removed afterwards. */
@@ -438,11 +439,48 @@ test("fileSink: a path in a missing directory fails at creation, naming the path
       (error: unknown) => {
         assert.ok(error instanceof TtlogConfigError, String(error));
         assert.ok(error.message.includes(JSON.stringify(path)), error.message);
-        assert.match(error.message, /directory does not exist/);
+        assert.match(
+          error.message,
+          /directory does not exist: pass mkdir: true to create it/,
+        );
         return true;
       },
     );
     assert.ok(!existsSync(join(dir, "no")), "no directory was created");
+  });
+});
+
+test("fileSink({ mkdir: true }) creates the missing directories, mode 0700, and writes there; through a worker too", async () => {
+  await inTemp(async (dir) => {
+    const path = join(dir, "logs", "2026", "app.ndjson");
+    const log = createLogger({
+      worker: true,
+      directives: "",
+      sinks: [fileSink({ path, mkdir: true })],
+    });
+    log.info("first");
+    await log.close();
+    assert.equal(statSync(join(dir, "logs")).mode & 0o777, 0o700);
+    assert.equal(statSync(join(dir, "logs", "2026")).mode & 0o777, 0o700);
+    assert.deepEqual(
+      linesOf(readFileSync(path, "utf8")).map((l) => JSON.parse(l).msg),
+      ["first"],
+    );
+    // An existing directory is left as it is.
+    const again = fileSink({ path, mkdir: true });
+    await again.close?.();
+    assert.throws(
+      () => fileSink({ path, mkdir: "yes" as never }),
+      /fileSink: mkdir must be true or false, got "yes"/,
+    );
+    // A directory that cannot be made (a file is in the way) is a clear error.
+    writeFileSync(join(dir, "blocker"), "");
+    assert.throws(
+      () => fileSink({ path: join(dir, "blocker", "app.ndjson"), mkdir: true }),
+      (error: unknown) =>
+        error instanceof TtlogConfigError &&
+        /cannot create the directory .*blocker/.test(error.message),
+    );
   });
 });
 
@@ -504,12 +542,13 @@ test("fileSink: the spec survives structuredClone and rebuilds an equivalent sin
       compression: "gzip",
       rotate: { bytes: 1_000_000, interval: 3_600_000, keep: 5 },
       mode: 0o600,
+      mkdir: false,
     });
     sink.write([record(0)]);
     await sink.close?.();
 
-    const module = await import(cloned.module);
-    const rebuilt: Sink = module[cloned.factory](cloned.options);
+    assert.equal(cloned.module, BUILTIN_SINK_MODULE);
+    const rebuilt = await sinkFromSpec(cloned);
     assert.equal(rebuilt.name, `file:${path}`);
     rebuilt.write([record(1)]);
     await rebuilt.close?.();
@@ -527,8 +566,7 @@ test("fileSink: a copy created earlier writes to the current file after another 
     // As when a drain worker fails and the main thread's copy takes over.
     const mainCopy = fileSink(options);
     const spec = structuredClone(mainCopy.spec!);
-    const module = await import(spec.module);
-    const workerCopy: Sink = module[spec.factory](spec.options);
+    const workerCopy = await sinkFromSpec(spec);
     for (let i = 0; i < 12; i++) workerCopy.write([record(i)]);
     assert.ok(existsSync(`${path}.1`), "the worker's copy rotated");
     mainCopy.write([record(12)]);

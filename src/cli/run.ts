@@ -35,6 +35,7 @@ import { mergeCommand } from "./merge.ts";
 import { type CliIo, currentIo, stderr, stdout, useIo } from "./output.ts";
 import { type Stats, statsOf, statsText } from "./stats.ts";
 import { tailCommand } from "./tail.ts";
+import { VERSION } from "../version.ts";
 import {
   convertCommand,
   parseLast,
@@ -54,7 +55,7 @@ commands:
   tail     the last events of a file; -f follows it as it grows
   merge    one time-ordered .ttlog file from many
 
-ttlog <command> --help for its options`,
+ttlog <command> --help for its options; ttlog --version for the version`,
   view: `usage: ttlog view FILE... [options]
 
 Events of every FILE, merged in time order (at equal times: files in the
@@ -200,6 +201,10 @@ export function runCli(
 
 function run(args: readonly string[]): number | Promise<number> {
   const [name, ...rest] = args;
+  if (name === "--version" || name === "-V" || name === "version") {
+    stdout.write(`ttlog ${VERSION}\n`);
+    return 0;
+  }
   if (
     name === undefined || name === "--help" || name === "-h" ||
     name === "help"

@@ -33,7 +33,13 @@ import {
 } from "../snapshot/chunk_writer.ts";
 import { type ChunkEntry, ChunkKind } from "../snapshot/format.ts";
 import { usedEntries } from "../snapshot/used_entries.ts";
-import type { Formatter, RawBatch, Sink, SinkSpec } from "./sink.ts";
+import {
+  BUILTIN_SINK_MODULE,
+  type Formatter,
+  type RawBatch,
+  type Sink,
+  type SinkSpec,
+} from "./sink.ts";
 
 /**
  * When and how {@link fileSink} rotates its file.
@@ -126,6 +132,11 @@ export interface FileSinkOptions {
   readonly rotate?: FileRotateOptions;
   /** Permission bits of a file the sink creates (default `0o600`; the umask applies). */
   readonly mode?: number;
+  /**
+   * Creates the file's directory, and its parents, when missing, with mode
+   * `0o700` (default `false`: a missing directory is an error).
+   */
+  readonly mkdir?: boolean;
   /** Text lines in a file are never coloured: only `false` is accepted. */
   readonly color?: false;
 }
@@ -146,6 +157,7 @@ const OPTION_KEYS = [
   "compression",
   "rotate",
   "mode",
+  "mkdir",
   "color",
 ];
 const ROTATE_KEYS = ["bytes", "interval", "keep"];
@@ -157,6 +169,7 @@ interface Settings {
   compression: "none" | "gzip" | "lz4";
   rotate?: { bytes?: number; interval?: number; keep: number };
   mode: number;
+  mkdir: boolean;
 }
 
 /**
@@ -237,12 +250,24 @@ export function fileSink(options: FileSinkOptions): Sink {
   if (settings.compression === "gzip") nodeZlib("fileSink");
   if (settings.compression === "lz4") initLz4Sync();
   const spec: SinkSpec = {
-    module: import.meta.url,
+    module: BUILTIN_SINK_MODULE,
     factory: "fileSink",
     // Absolute, in case the working directory changes before a worker
     // rebuilds the sink.
     options: { ...settings, path: pathModule.resolve(settings.path) },
   };
+  if (settings.mkdir) {
+    const dir = pathModule.dirname(pathModule.resolve(settings.path));
+    try {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw new TtlogConfigError(
+        `fileSink: cannot create the directory ${JSON.stringify(dir)}: ${
+          describeError(error)
+        }`,
+      );
+    }
+  }
   const writer = new FileWriter(fs, pathModule, settings);
   if (settings.format === "ttlog") {
     return ttlogSink(writer, settings, spec);
@@ -861,7 +886,7 @@ function describeError(error: unknown): string {
 function openMessage(path: string, error: unknown): string {
   const code = (error as { code?: unknown })?.code;
   const hint = code === "ENOENT"
-    ? " (its directory does not exist: fileSink does not create directories)"
+    ? " (its directory does not exist: pass mkdir: true to create it)"
     : code === "EACCES" || code === "EPERM"
     ? " (permission denied)"
     : code === "EISDIR"
@@ -900,7 +925,7 @@ function validate(options: FileSinkOptions): Settings {
       );
     }
   }
-  const { path, rotate, mode, color } = options;
+  const { path, rotate, mode, color, mkdir } = options;
   if (typeof path !== "string" || path === "") {
     throw new TtlogConfigError(
       `fileSink: path must be a non-empty string, got ${describeValue(path)}`,
@@ -941,7 +966,18 @@ function validate(options: FileSinkOptions): Settings {
       }`,
     );
   }
-  const settings: Settings = { path, format, compression, mode: mode ?? 0o600 };
+  if (mkdir !== undefined && typeof mkdir !== "boolean") {
+    throw new TtlogConfigError(
+      `fileSink: mkdir must be true or false, got ${describeValue(mkdir)}`,
+    );
+  }
+  const settings: Settings = {
+    path,
+    format,
+    compression,
+    mode: mode ?? 0o600,
+    mkdir: mkdir ?? false,
+  };
   if (rotate !== undefined) {
     if (
       typeof rotate !== "object" || rotate === null || Array.isArray(rotate)
