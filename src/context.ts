@@ -33,6 +33,8 @@ export interface ContextStore {
   at: number;
   /** Its length in bytes. */
   length: number;
+  /** The request logging front that entered it, if one did (requestLogger). */
+  readonly front: unknown;
 }
 
 interface Storage {
@@ -203,6 +205,7 @@ export function runInContext<A, B, C, R>(
   a: A,
   b: B,
   c: C,
+  front?: unknown,
 ): R {
   const store = storage ?? required();
   const outer = store.getStore();
@@ -213,6 +216,7 @@ export function runInContext<A, B, C, R>(
       owner: undefined,
       at: 0,
       length: 0,
+      front: front ?? outer?.front,
     },
     fn,
     a,

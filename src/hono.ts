@@ -173,7 +173,10 @@ export function requestLogging(options: HonoLoggingOptions): HonoMiddleware {
   return (c, next) => {
     const fields = requests.fields(c.req.raw);
     c.set("requestId", fields.request_id);
-    c.set("log", requestLogger(c.req.raw));
+    c.set(
+      "log",
+      requests.context ? requests.log : requestLogger(c.req.raw),
+    );
     return requests.run(fields, handle, c, next, fields);
   };
 }

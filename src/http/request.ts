@@ -7,7 +7,7 @@
  * @module
  */
 
-import { hasAsyncContext, runInContext } from "../context.ts";
+import { currentStore, hasAsyncContext, runInContext } from "../context.ts";
 import { TtlogConfigError } from "../level.ts";
 import type { Logger } from "../logger.ts";
 import { edgePlatform } from "../runtime/edge.ts";
@@ -200,6 +200,8 @@ export function withHeader(
 
 /** Errors that a framework caught and reported with requestFailed(). */
 const reported = new WeakMap<Request, unknown>();
+/** Whether requestFailed() was ever called: until then no lookup per request. */
+let anyReported = false;
 
 /**
  * Tells request logging that `request` failed with `error`, for frameworks
@@ -239,6 +241,7 @@ const reported = new WeakMap<Request, unknown>();
 export function requestFailed(request: Request, error: unknown): void {
   if (typeof request === "object" && request !== null) {
     reported.set(request, error);
+    anyReported = true;
   }
 }
 
@@ -284,6 +287,10 @@ export function requestLogger(request: Request): Logger {
     ? states.get(request)
     : undefined;
   if (state === undefined) {
+    // In a request's context its ids ride on every event: the front's
+    // logger is the one (no per-request entry was made).
+    const front = currentStore()?.front;
+    if (front instanceof RequestLog) return front.log;
     throw new TtlogConfigError(
       "requestLogger: this request is not being logged (pass the Request that withLogging, the Hono middleware or the Elysia plugin received)",
     );
@@ -306,6 +313,8 @@ export class RequestLog {
   readonly snapshot: "error" | "5xx" | false;
   #what: string;
   #wantContext: boolean | undefined;
+  /** Set once a context is known to be there (it never goes away). */
+  #inContext = false;
 
   /**
    * Whether requests run in a context (AsyncLocalStorage): asked per
@@ -313,8 +322,9 @@ export class RequestLog {
    * wrapper was made.
    */
   get context(): boolean {
+    if (this.#inContext) return true;
     if (this.#wantContext === false) return false;
-    if (hasAsyncContext()) return true;
+    if (hasAsyncContext()) return this.#inContext = true;
     if (this.#wantContext === undefined && !noticedNoContext) {
       noticedNoContext = true;
       runtime.write(
@@ -421,7 +431,11 @@ export class RequestLog {
       span_id: trace.span_id,
       trace_flags: trace.trace_flags,
     };
-    states.set(request, { requests: this, fields, logger: undefined });
+    // Without a context, requestLogger() finds the ids here; with one, in
+    // the context (saving a WeakMap entry per request).
+    if (!this.context) {
+      states.set(request, { requests: this, fields, logger: undefined });
+    }
     return fields;
   }
 
@@ -433,7 +447,7 @@ export class RequestLog {
     b: B,
     c: C,
   ): R {
-    return this.context ? runInContext(fields, fn, a, b, c) : fn(a, b, c);
+    return this.context ? runInContext(fields, fn, a, b, c, this) : fn(a, b, c);
   }
 
   /**
@@ -483,7 +497,8 @@ export class RequestLog {
     let event: Record<string, unknown> = bytes === undefined
       ? { method, path, status, ms }
       : { method, path, status, ms, bytes };
-    const error = caught ?? reported.get(request);
+    const error = caught ??
+      (anyReported ? reported.get(request) : undefined);
     if (error !== undefined) event.err = error;
     // Without a context, the request event carries the ids itself.
     if (!this.context) event = { ...fields, ...event };
