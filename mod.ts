@@ -53,6 +53,13 @@ export {
   type SnapshotTrigger,
 } from "./src/logger.ts";
 export {
+  httpStore,
+  type HttpStoreOptions,
+  type SnapshotStore,
+  type StoredSnapshot,
+} from "./src/snapshot/store.ts";
+export type { ReplayRequest, ReplayResult } from "./src/snapshot/replay.ts";
+export {
   Level,
   LEVEL_NAMES,
   type LevelName,

@@ -16,7 +16,19 @@ import { InlineHost } from "./drain/inline.ts";
 import { type Control, viewControl } from "./drain/control.ts";
 import { RemoteHost } from "./drain/remote.ts";
 import { CoarseClock, whenClockReady } from "./drain/clock.ts";
-import { type SnapshotProducer, writeSnapshotSync } from "./snapshot/writer.ts";
+import {
+  buildSnapshot,
+  snapshotBytes,
+  type SnapshotProducer,
+  writeSnapshotFile,
+} from "./snapshot/writer.ts";
+import { type SnapshotStore, StoreRunner } from "./snapshot/store.ts";
+import {
+  ReplayMemory,
+  type ReplayRequest,
+  type ReplayResult,
+} from "./snapshot/replay.ts";
+import { initLz4Sync } from "./codec/lz4.ts";
 import { WorkerHost } from "./drain/worker_host.ts";
 import { onProcessExit } from "./runtime/exit.ts";
 import { contextState, currentStore } from "./context.ts";
@@ -206,6 +218,51 @@ export interface Logger {
    * first call's reason). Safe to call from error handlers.
    */
   snapshot(reason?: string, options?: SnapshotRequest): Promise<string>;
+  /**
+   * Replays into the sinks the events matching `options.where` that the
+   * rings still hold and that were recorded but not emitted (below their
+   * target's emit level: debug and trace, usually): the lead-up to a
+   * failure, after the fact. The sinks that take decoded records get one
+   * summary event (target `ttlog`, message `replay: <reason>`, fields
+   * `where`'s, `replayed`, `emitted`, `overwritten` and `replay`), then each
+   * replayed event in its original order, with its original time, level,
+   * target and fields plus `replay: <reason>`. Each event is replayed at
+   * most once, whatever the calls. Replayed events are counted in
+   * `metrics().replayed`, not as logged or emitted events; raw sinks
+   * (.ttlog files) get none (a snapshot holds them). `flush()` waits for
+   * the replay's delivery.
+   *
+   * @param reason Why (each replayed event's `replay` field).
+   * @param options `where`: the fields the events carry (a request's
+   *   `request_id`, say); `since`: `metrics().recorded` when the work
+   *   began, to count in `overwritten` what the ring lost since.
+   * @returns The counts (the summary event's fields).
+   * @throws {TtlogConfigError} When the reason or options are invalid, the
+   *   logger is closed, or it is attached to another thread's drain.
+   *
+   * @example Replay one job's debug events after it failed
+   * ```ts
+   * import { createLogger, memorySink } from "@ttlog/ttlog";
+   * import assert from "node:assert/strict";
+   * const sink = memorySink();
+   * const log = createLogger({ level: "info", sinks: [sink] });
+   * const job = log.child({ job: 7 });
+   * job.debug("fetched", { rows: 3 });
+   * log.child({ job: 8 }).debug("fetched", { rows: 5 });
+   * job.error("failed");
+   * const counts = log.replay("job failed", { where: { job: 7 } });
+   * assert.deepEqual(counts, { replayed: 1, emitted: 1, overwritten: 0 });
+   * await log.flush();
+   * assert.deepEqual(sink.records.map((r) => [r.msg, r.fields.replay]), [
+   *   ["failed", undefined],
+   *   ["replay: job failed", "job failed"],
+   *   ["fetched", "job failed"],
+   * ]);
+   * assert.equal(log.metrics().replayed, 1);
+   * await log.close();
+   * ```
+   */
+  replay(reason: string, options: ReplayRequest): ReplayResult;
   /**
    * A port through which another thread (an application worker) logs into
    * this logger's drain with its own ring: pass it to {@link attachLogger}.
@@ -438,8 +495,24 @@ const SNAPSHOT_TRIGGERS: readonly SnapshotTrigger[] = [
  * ```
  */
 export interface SnapshotOptions {
-  /** The directory (created if missing, mode 0700; default `"ttlog-snapshots"`). */
+  /**
+   * The directory (created if missing, mode 0700). Default
+   * `"ttlog-snapshots"`, unless there is a `store`: then files are written
+   * only when `dir` is given.
+   */
   readonly dir?: string;
+  /**
+   * Where snapshots go as well as, or instead of, files: a function that
+   * gets each one's name, reason and complete .ttlog bytes (an R2 or S3
+   * put, a Deno KV set, {@link httpStore}); it works where there is no file
+   * system (Cloudflare Workers, Vercel Edge, Deno Deploy). A promise it
+   * returns is waited for by `flush()` and `close()` (at most
+   * `exitTimeoutMs`); one that throws or rejects is counted in
+   * `snapshotStoreErrors` and reported on stderr, never thrown. At a crash
+   * a store gets its call but the process may end before its promise
+   * settles: give `dir` as well where there is a disk.
+   */
+  readonly store?: SnapshotStore;
   /** How far back a snapshot goes: at most `seconds` and `bytes` (per producer); default all the ring holds. */
   readonly window?: { readonly seconds?: number; readonly bytes?: number };
   /** Snapshot files of this service to keep, newest first (default 20). */
@@ -519,10 +592,18 @@ class Core {
   readonly directivesSpec: string | undefined;
   /** Every ring of this logger (its own, then those handed out by port()). */
   readonly producers: SnapshotProducer[] = [];
+  /** The snapshot store, if there is one. */
+  readonly stores: StoreRunner | undefined;
+  /** Events replayed so far, and what keeps each to one replay. */
+  replayed = 0;
+  replays = 0;
+  readonly replayMemory: ReplayMemory = new ReplayMemory();
 
   constructor(options: LoggerOptions, attached?: AttachedMemory) {
     this.options = options;
     this.service = options.service ?? "app";
+    const store = options.snapshot?.store;
+    this.stores = store === undefined ? undefined : new StoreRunner(store);
     this.emitLevel = parseLevel(options.level ?? "info", "level");
     this.recordLevel = parseLevel(options.record ?? "debug", "record");
     const spec = options.directives ?? runtime.env("TTLOG");
@@ -730,6 +811,11 @@ class Core {
       drainBatchMsP99: percentile(times, count, 0.99),
       worker: host instanceof WorkerHost && host.inWorker,
       workerRestarts: host instanceof WorkerHost ? host.restarts : 0,
+      replayed: this.replayed,
+      replays: this.replays,
+      snapshotsStored: this.stores?.counters.stored ?? 0,
+      snapshotStoreErrors: this.stores?.counters.errors ?? 0,
+      snapshotStoresPending: this.stores?.counters.pending ?? 0,
       sinks: host instanceof WorkerHost
         ? host.sinkMetrics()
         : this.drain?.sinkMetrics() ?? [],
@@ -816,7 +902,7 @@ class Core {
       );
     }
     const options = this.options.snapshot ?? {};
-    return writeSnapshotSync(this.producers, {
+    const built = buildSnapshot(this.producers, {
       service: this.service,
       reason,
       runtime: runtime.name,
@@ -825,13 +911,102 @@ class Core {
         (where === undefined ? { kind: "manual" } : { kind: "manual", where }),
       counters: this.metrics(),
     }, {
-      dir: options.dir ?? DEFAULT_SNAPSHOT_DIR,
       seconds: options.window?.seconds,
       bytes: options.window?.bytes,
-      keep: options.keep ?? 20,
-      compression: options.compression ?? "lz4",
+      compression: options.compression ?? defaultCompression(),
       where,
     });
+    // The store first: a file system that fails must not keep it from
+    // the snapshot.
+    this.stores?.put({ name: built.name, reason, bytes: snapshotBytes(built) });
+    if (options.dir === undefined && this.stores !== undefined) {
+      return built.name;
+    }
+    return writeSnapshotFile(built, {
+      dir: options.dir ?? DEFAULT_SNAPSHOT_DIR,
+      keep: options.keep ?? 20,
+    });
+  }
+
+  /**
+   * `log.replay()`: the events matching `where` that the rings still hold
+   * and that were recorded but not emitted, to the sinks, each at most once.
+   */
+  replay(reason: string, request: ReplayRequest | undefined): ReplayResult {
+    if (typeof reason !== "string" || reason === "") {
+      throw new TtlogConfigError(
+        `replay: reason must be a non-empty string, got ${
+          typeof reason === "string" ? '""' : safeString(reason)
+        }`,
+      );
+    }
+    const where = request?.where;
+    const since = request?.since;
+    if (
+      request !== undefined &&
+      (typeof request !== "object" || request === null ||
+        Object.keys(request).some((key) => key !== "where" && key !== "since"))
+    ) {
+      throw new TtlogConfigError(
+        `replay: options must be { where, since? }, got ${
+          safeString(JSON.stringify(request) ?? request)
+        }`,
+      );
+    }
+    if (
+      typeof where !== "object" || where === null || Array.isArray(where) ||
+      Object.keys(where).length === 0
+    ) {
+      throw new TtlogConfigError(
+        `replay: options.where must name the fields of the events to replay, such as { request_id: "r-1" }, got ${
+          safeString(JSON.stringify(where) ?? where)
+        }`,
+      );
+    }
+    if (since !== undefined && !(Number.isSafeInteger(since) && since >= 0)) {
+      throw new TtlogConfigError(
+        `replay: options.since must be a count from metrics().recorded, got ${
+          safeString(since)
+        }`,
+      );
+    }
+    const host = this.host;
+    if (host instanceof RemoteHost) {
+      throw new TtlogConfigError(
+        `replay: this logger is attached to a drain on another thread; call replay() on the logger that owns the drain`,
+      );
+    }
+    if (this.#closing !== undefined) {
+      throw new TtlogConfigError(`replay: the logger is closed`);
+    }
+    const selection = this.replayMemory.select(
+      this.producers,
+      where,
+      (target) => this.emitLevelFor(target),
+    );
+    // The first event the own ring holds, as a count of recorded events:
+    // what was recorded after `since` and before it is gone.
+    const r = this.recorder;
+    const held = selection.firstSeq === undefined
+      ? r.recorded
+      : r.recorded - ((r.seq - selection.firstSeq) >>> 0);
+    const overwritten = Math.max(0, held - (since ?? 0));
+    const result: ReplayResult = {
+      replayed: selection.replayed,
+      emitted: selection.emitted,
+      overwritten,
+    };
+    // Nothing found and nothing lost: no summary event either.
+    if (selection.replayed === 0 && overwritten === 0) return result;
+    this.replayed += selection.replayed;
+    this.replays++;
+    host.replay({
+      reason,
+      batches: selection.batches,
+      time: Date.now(),
+      fields: { ...where, ...result },
+    });
+    return result;
   }
 
   port(): LoggerPort {
@@ -879,6 +1054,7 @@ class Core {
   async #close(): Promise<void> {
     this.#removeExitHooks();
     await this.host.close();
+    await this.stores?.settle(this.options.exitTimeoutMs ?? 2000);
     if (this.clock !== undefined) {
       this.recorder.coarse = null;
       await this.clock.stop();
@@ -950,6 +1126,42 @@ function isFields(value: unknown): value is Fields {
 
 /** Where snapshots go when `snapshot.dir` is not given. */
 const DEFAULT_SNAPSHOT_DIR = "ttlog-snapshots";
+
+/**
+ * The key of the method request fronts read a logger's recorded count with
+ * (cheaper than metrics(), for `replay`'s `since`).
+ *
+ * @internal
+ */
+export const RECORDED: unique symbol = Symbol.for("ttlog.recorded");
+
+let lz4Usable = false;
+let lz4Noticed = false;
+
+/**
+ * A snapshot's compression when none was asked for: LZ4 where its
+ * WebAssembly compiles, else none (Cloudflare Workers and Vercel Edge
+ * refuse to compile WebAssembly from bytes, unless `initLz4({ module })`
+ * was called), with one notice.
+ */
+function defaultCompression(): "lz4" | "none" {
+  if (!lz4Usable) {
+    try {
+      initLz4Sync();
+      lz4Usable = true;
+    } catch (error) {
+      if (lz4Noticed) return "none";
+      lz4Noticed = true;
+      runtime.write(
+        "stderr",
+        `ttlog: snapshots are not compressed: ${
+          safeString(error instanceof Error ? error.message : error)
+        }\n`,
+      );
+    }
+  }
+  return lz4Usable ? "lz4" : "none";
+}
 
 /**
  * The key of a logger's snapshot directory, for the dashboard to list the
@@ -1244,7 +1456,14 @@ class LoggerImpl implements Logger {
   }
 
   flush(): Promise<void> {
-    return this.#core.host.flush();
+    const core = this.#core;
+    const stores = core.stores;
+    if (stores === undefined) return core.host.flush();
+    // Checked after the drain's flush: a snapshot asked for just before
+    // (taken in a microtask) has reached the store by then.
+    return core.host.flush().then(() =>
+      stores.settle(core.options.exitTimeoutMs ?? 2000)
+    ).then(() => {});
   }
 
   metrics(): Metrics {
@@ -1261,6 +1480,15 @@ class LoggerImpl implements Logger {
 
   snapshot(reason = "manual", options?: SnapshotRequest): Promise<string> {
     return this.#core.sharedSnapshot(reason, options);
+  }
+
+  replay(reason: string, options: ReplayRequest): ReplayResult {
+    return this.#core.replay(reason, options);
+  }
+
+  /** The recorded count now, for request fronts (see RECORDED). */
+  [RECORDED](): number {
+    return this.#core.recorder.recorded;
   }
 
   /** Makes a root logger on a core (for {@link attachLogger}). */
@@ -1475,16 +1703,22 @@ function validateSnapshotOptions(snapshot: SnapshotOptions | undefined): void {
   }
   for (const key of Object.keys(snapshot)) {
     if (
-      !["dir", "window", "keep", "compression", "on", "minInterval"].includes(
-        key,
-      )
+      !["dir", "store", "window", "keep", "compression", "on", "minInterval"]
+        .includes(key)
     ) {
       throw new TtlogConfigError(
         `createLogger: unknown snapshot option ${
           JSON.stringify(key)
-        } (known: dir, window, keep, compression, on, minInterval)`,
+        } (known: dir, store, window, keep, compression, on, minInterval)`,
       );
     }
+  }
+  if (snapshot.store !== undefined && typeof snapshot.store !== "function") {
+    throw new TtlogConfigError(
+      `createLogger: snapshot.store must be a function ({ name, reason, bytes }) => void | Promise<void>, got ${
+        safeString(snapshot.store)
+      }`,
+    );
   }
   if (
     snapshot.dir !== undefined &&

@@ -68,6 +68,20 @@ export interface Metrics {
   readonly worker: boolean;
   /** Times the drain moved to the caller's thread because its worker failed. */
   readonly workerRestarts: number;
+  /**
+   * Events replayed into the sinks after the fact (`log.replay()`, request
+   * logging's `replay`): not logged or emitted events, so not in the sum
+   * above. Each replay also writes one summary event (counted in `replays`).
+   */
+  readonly replayed: number;
+  /** Replays done (each one summary event in the sinks). */
+  readonly replays: number;
+  /** Snapshots the store took (`snapshot.store`). */
+  readonly snapshotsStored: number;
+  /** Snapshots the store threw or rejected on. */
+  readonly snapshotStoreErrors: number;
+  /** Snapshots whose store promise has not settled. */
+  readonly snapshotStoresPending: number;
   /** Per sink: records written and failures. */
   readonly sinks: readonly { name: string; written: number; errors: number }[];
 }
@@ -139,6 +153,22 @@ const COUNTERS: readonly [keyof Metrics, string, string][] = [
     "ttlog_worker_restarts_total",
     "Times the drain left its failed worker.",
   ],
+  [
+    "replayed",
+    "ttlog_events_replayed_total",
+    "Events replayed into the sinks after the fact (not logged events).",
+  ],
+  ["replays", "ttlog_replays_total", "Replays done."],
+  [
+    "snapshotsStored",
+    "ttlog_snapshots_stored_total",
+    "Snapshots the snapshot store took.",
+  ],
+  [
+    "snapshotStoreErrors",
+    "ttlog_snapshot_store_errors_total",
+    "Snapshots the snapshot store failed on.",
+  ],
 ];
 
 const GAUGES: readonly [keyof Metrics, string, string][] = [
@@ -160,6 +190,11 @@ const GAUGES: readonly [keyof Metrics, string, string][] = [
     "Entries in the dictionary.",
   ],
   ["dictionaryBytes", "ttlog_dictionary_bytes", "Bytes the dictionary uses."],
+  [
+    "snapshotStoresPending",
+    "ttlog_snapshot_stores_pending",
+    "Snapshots whose store call has not settled.",
+  ],
   [
     "drainBatchMsP50",
     "ttlog_drain_pass_ms_p50",

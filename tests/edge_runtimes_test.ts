@@ -14,12 +14,20 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { Miniflare } from "miniflare";
 import { EdgeRuntime, runServer } from "edge-runtime";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ndjson, ttlog } from "./fixtures/cli_run.ts";
 
 const LIMIT = { timeout: 120_000 };
 const APP = fileURLToPath(new URL("./fixtures/edge_app.ts", import.meta.url));
 
 interface Collected {
   url: string;
+  /** Where httpStore PUTs snapshots (the name is appended). */
+  storeUrl: string;
+  /** The snapshots PUT there, by name. */
+  stored: Map<string, Uint8Array>;
   events: Record<string, unknown>[];
   /** Each request: its method, encoding and length, or what broke. */
   requests: string[];
@@ -30,7 +38,22 @@ interface Collected {
 async function collector(): Promise<Collected> {
   const events: Record<string, unknown>[] = [];
   const requests: string[] = [];
+  const stored = new Map<string, Uint8Array>();
   const server: Server = createServer((req, res) => {
+    if (req.method === "PUT") {
+      const chunks: Uint8Array[] = [];
+      req.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+      req.on("end", () => {
+        const url = new URL(req.url!, "http://x");
+        stored.set(
+          decodeURIComponent(url.pathname.replace("/store/", "")) +
+            url.search,
+          new Uint8Array(Buffer.concat(chunks)),
+        );
+        res.writeHead(201).end();
+      });
+      return;
+    }
     requests.push(
       `${req.method} ${req.headers["content-encoding"]} ${
         req.headers["content-length"]
@@ -55,6 +78,8 @@ async function collector(): Promise<Collected> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/logs`,
+    storeUrl: `http://127.0.0.1:${port}/store/`,
+    stored,
     events,
     requests,
     close: () =>
@@ -85,9 +110,12 @@ async function bundle(shim: string, format: "esm" | "iife"): Promise<string> {
   return result.outputFiles[0].text;
 }
 
+// Snapshots go to the R2 bucket bound as BUCKET.
 const WORKER_SHIM = `import { handle } from APP;
 export default {
-  fetch(request, env, ctx) { return handle(request, env.COLLECTOR, ctx); },
+  fetch(request, env, ctx) {
+    return handle(request, env.COLLECTOR, ctx, ({ name, bytes }) => env.BUCKET.put(name, bytes));
+  },
 };`;
 
 // workerd with nodejs_compat before the 2024-09-23 compatibility date: no
@@ -102,9 +130,14 @@ import { useAsyncLocalStorage } from ${
 useAsyncLocalStorage(AsyncLocalStorage);
 ${WORKER_SHIM}`;
 
+// Snapshots go by HTTP PUT to the collector (presigned-URL style).
 const VERCEL_SHIM = `import { handle } from APP;
+import { httpStore } from ${
+  JSON.stringify(fileURLToPath(new URL("../mod.ts", import.meta.url)))
+};
+const store = httpStore({ url: (name) => globalThis.STORE + name + "?sig=test" });
 addEventListener("fetch", (event) => {
-  event.respondWith(handle(event.request, globalThis.COLLECTOR, event));
+  event.respondWith(handle(event.request, globalThis.COLLECTOR, event, store));
 });`;
 
 async function until(
@@ -232,6 +265,101 @@ async function exercise(
   assert.match(probe.snapshot, /snapshot: \{ store \}/);
 }
 
+/**
+ * The /r/ routes: a failed request's debug lead-up is replayed into the
+ * sinks, marked, in order, only that request's; its snapshot reaches the
+ * store and the CLI reads it.
+ */
+async function exerciseReplay(
+  base: string,
+  sink: Collected,
+  snapshots: () => Promise<Map<string, Uint8Array>>,
+): Promise<void> {
+  const get = async (path: string, id: string) => {
+    const res = await fetch(`${base}${path}`, {
+      headers: { "x-request-id": id },
+    });
+    await res.text();
+    return res.status;
+  };
+  assert.equal(await get("/r/ok?steps=3", "r-ok"), 200);
+  assert.equal(await get("/r/fail?steps=50", "r-fail"), 503);
+  assert.equal(await get("/r/fail?steps=5", "r-fail-2"), 503);
+  assert.equal(await get("/r/ok?steps=2", "r-ok-2"), 200);
+  const of = (id: string) => sink.events.filter((e) => e.request_id === id);
+  await until(
+    "both replays at the collector",
+    () =>
+      of("r-fail").filter((e) => e.msg === "step").length === 50 &&
+      of("r-fail-2").filter((e) => e.msg === "step").length === 5,
+    () =>
+      JSON.stringify(sink.events.filter((e) => e.service === "edge-replay")),
+  );
+  for (const [id, steps] of [["r-fail", 50], ["r-fail-2", 5]] as const) {
+    const events = of(id);
+    assert.deepEqual(
+      events.map((e) => [e.msg, e.level, e.replay ?? null]),
+      [
+        ["request", "error", null],
+        ["replay: status 503", "info", "status 503"],
+        ...Array.from({ length: steps }, () => ["step", "debug", "status 503"]),
+      ],
+    );
+    const summary = events[1];
+    assert.equal(summary.target, "ttlog");
+    assert.equal(summary.replayed, steps);
+    assert.equal(summary.overwritten, 0);
+    const replayed = events.slice(2);
+    assert.deepEqual(
+      replayed.map((e) => e.step),
+      Array.from({ length: steps }, (_, i) => i),
+    );
+    // Their own times, from before the failure.
+    for (const e of replayed) {
+      assert.ok((e.time as number) <= (events[0].time as number));
+    }
+  }
+  // Requests that did not fail are never replayed.
+  assert.equal(of("r-ok").filter((e) => e.msg === "step").length, 0);
+  assert.equal(of("r-ok-2").filter((e) => e.msg === "step").length, 0);
+  const metrics = await (await fetch(`${base}/r/metrics?steps=0`)).json();
+  assert.equal(metrics.replayed, 55);
+  assert.equal(metrics.replays, 2);
+
+  let stored = await snapshots();
+  for (let i = 0; i < 200 && stored.size < 2; i++) {
+    await new Promise((ok) => setTimeout(ok, 50));
+    stored = await snapshots();
+  }
+  assert.equal(stored.size, 2, [...stored.keys()].join(", "));
+  assert.equal(metrics.snapshotsStored, 2);
+  const dir = mkdtempSync(join(tmpdir(), "ttlog-edge-store-"));
+  try {
+    const byId = new Map<string, Record<string, unknown>[]>();
+    for (const [name, bytes] of stored) {
+      assert.match(
+        name,
+        /^ttlog-edge-replay-\d+-\d{8}T\d{6}\.\d{3}Z-request(-1)?\.ttlog/,
+      );
+      const path = join(dir, name.replace(/\?.*/, ""));
+      writeFileSync(path, bytes);
+      const run = await ttlog("view", path, "--format", "ndjson");
+      assert.equal(run.status, 0, run.stderr);
+      const events = ndjson(run.stdout);
+      byId.set(events[0].request_id as string, events);
+    }
+    assert.deepEqual([...byId.keys()].sort(), ["r-fail", "r-fail-2"]);
+    const events = byId.get("r-fail")!;
+    assert.deepEqual(
+      events.map((e) => e.msg),
+      [...Array.from({ length: 50 }, () => "step"), "request"],
+    );
+    assert.ok(events.every((e) => e.request_id === "r-fail"));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const WORKERD_CASES = [
   {
     date: "2024-01-01",
@@ -287,6 +415,7 @@ for (const { date, flags, handover, context } of WORKERD_CASES) {
         compatibilityDate: date,
         compatibilityFlags: flags,
         bindings: { COLLECTOR: sink.url },
+        r2Buckets: ["BUCKET"],
         handleRuntimeStdio(
           out: NodeJS.ReadableStream,
           err: NodeJS.ReadableStream,
@@ -302,6 +431,15 @@ for (const { date, flags, handover, context } of WORKERD_CASES) {
       try {
         const base = (await mf.ready).href.replace(/\/$/, "");
         await exercise(base, sink, () => stderr, context);
+        const bucket = await mf.getR2Bucket("BUCKET");
+        await exerciseReplay(base, sink, async () => {
+          const found = new Map<string, Uint8Array>();
+          for (const object of (await bucket.list()).objects) {
+            const body = await bucket.get(object.key);
+            found.set(object.key, new Uint8Array(await body!.arrayBuffer()));
+          }
+          return found;
+        });
       } finally {
         await mf.dispose();
         await sink.close();
@@ -321,6 +459,7 @@ test(
       extend(context) {
         const global = context as unknown as Record<string, unknown>;
         global.COLLECTOR = sink.url;
+        global.STORE = sink.storeUrl;
         const console = context.console as unknown as Record<string, unknown>;
         console.error = (...args: unknown[]) => {
           stderr += args.map(String).join(" ").replace(/^%s /, "") + "\n";
@@ -330,7 +469,14 @@ test(
     });
     const server = await runServer({ runtime, port: 0, host: "127.0.0.1" });
     try {
-      await exercise(server.url.replace(/\/$/, ""), sink, () => stderr, false);
+      const base = server.url.replace(/\/$/, "");
+      await exercise(base, sink, () => stderr, false);
+      await exerciseReplay(base, sink, () => {
+        assert.ok(
+          [...sink.stored.keys()].every((k) => k.endsWith("?sig=test")),
+        );
+        return Promise.resolve(sink.stored);
+      });
     } finally {
       await server.close();
       await sink.close();

@@ -486,7 +486,7 @@ test("a handler that throws synchronously: the wrapper rejects with the error, l
   await log.close();
 });
 
-test("context: false: no context switch; the request event still carries the ids; snapshot then refused", async () => {
+test("context: false: no context switch; the request event still carries the ids", async () => {
   const { sink, log } = setup();
   const seen: unknown[] = [];
   const handler = withLogging(() => {
@@ -514,8 +514,12 @@ test("context: false: no context switch; the request event still carries the ids
   assert.equal(event.fields.path, "/a");
   for (
     const [options, pattern] of [
-      [{ context: false, snapshot: "5xx" }, /snapshot needs a context/],
       [{ context: "yes" }, /context must be true or false/],
+      [
+        { replay: "always" },
+        /replay must be "error", "5xx" or false, got "always"/,
+      ],
+      [{ replay: true }, /replay must be "error", "5xx" or false, got true/],
     ] as const
   ) {
     assert.throws(

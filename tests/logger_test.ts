@@ -742,6 +742,11 @@ test("metrics(): shape, counters and ring figures", async () => {
       drainBatchMsP99: 0,
       worker: false,
       workerRestarts: 0,
+      replayed: 0,
+      replays: 0,
+      snapshotsStored: 0,
+      snapshotStoreErrors: 0,
+      snapshotStoresPending: 0,
       sinks: undefined,
     },
   );

@@ -18,6 +18,8 @@ export const C_FLUSH_REQ = 1;
 export const C_FLUSH_DONE = 2;
 /** Int32 word: the worker's state (see `STATE_*`). */
 export const C_STATE = 3;
+/** Int32 word: replays posted to the worker so far (a flush waits for them). */
+export const C_REPLAY_REQ = 4;
 
 /** Worker state: starting (sinks being created). */
 export const STATE_STARTING = 0;

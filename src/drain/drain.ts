@@ -33,6 +33,7 @@ import {
   S_LOST,
 } from "../ring/ring.ts";
 import type { RawBatch, RawEntry, RawLoss, Sink } from "../sinks/sink.ts";
+import type { ReplayDelivery } from "../snapshot/replay.ts";
 
 /** Records read from one ring per pass, at most (keeps each pass short). */
 const BATCH_RECORDS = 4096;
@@ -535,6 +536,56 @@ export class Drain {
       service: this.#service,
       seq: -1,
     };
+  }
+
+  /**
+   * Delivers a replay (see snapshot/replay.ts) to the sinks that take
+   * decoded records: a summary event, then each replayed event as it was
+   * recorded, with a `replay` field holding the reason. Raw sinks (.ttlog
+   * files) get none: their readers have snapshots for this. Returns the
+   * events delivered (the summary not included).
+   */
+  replay(delivery: ReplayDelivery): number {
+    const { reason } = delivery;
+    const records: LogRecord[] = [{
+      time: delivery.time,
+      level: "info",
+      target: "ttlog",
+      msg: `replay: ${reason}`,
+      fields: { ...delivery.fields, replay: reason },
+      service: this.#service,
+      seq: -1,
+    }];
+    for (const batch of delivery.batches) {
+      const source = this.#sources[batch.producer];
+      if (source === undefined) continue;
+      const u8 = batch.records;
+      const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+      for (let at = 0; at + 24 <= u8.length;) {
+        const content = view.getUint32(at, true) & 0xffffff;
+        if (content < 24 || at + content > u8.length) break;
+        try {
+          const record = decodeEvent(
+            source.reader,
+            u8,
+            at,
+            at + content,
+            this.#service,
+          );
+          records.push({
+            ...record,
+            fields: { ...record.fields, replay: reason },
+          });
+        } catch {
+          // Checked when it was selected: cannot happen short of a bug.
+        }
+        at += alignedLength(content);
+      }
+    }
+    for (const state of this.#sinks) {
+      if (!state.raw) this.#write(state, records, records.length, 1);
+    }
+    return records.length - 1;
   }
 
   #emitLevelOf(target: string): LevelValue {

@@ -17,6 +17,7 @@ import {
   C_FLUSH_REQ,
   type Control,
 } from "./control.ts";
+import type { ReplayDelivery } from "../snapshot/replay.ts";
 import type { Drain } from "./drain.ts";
 
 /** Records delivered per scheduled pass before yielding to other tasks. */
@@ -91,6 +92,25 @@ export class InlineHost {
       this.#running = false;
     }
     return true;
+  }
+
+  /**
+   * Delivers what the rings hold so far (the failure that asked for the
+   * replay comes first), then the replay; the next flush waits for it.
+   */
+  replay(delivery: ReplayDelivery): void {
+    if (this.#closed) return;
+    const drain = this.#drain;
+    if (!this.#running) {
+      this.#running = true;
+      try {
+        const marks = drain.marks();
+        while (!drain.reached(marks) && drain.pump() > 0) { /* up to now */ }
+      } finally {
+        this.#running = false;
+      }
+    }
+    drain.replay(delivery);
   }
 
   /** Delivers everything committed so far, then waits for the sinks. */

@@ -18,11 +18,13 @@ import {
   type WorkerHandle,
 } from "../runtime/worker.ts";
 import type { Sink, SinkSpec } from "../sinks/sink.ts";
+import type { ReplayDelivery } from "../snapshot/replay.ts";
 import {
   allocateControl,
   C_BELL,
   C_FLUSH_DONE,
   C_FLUSH_REQ,
+  C_REPLAY_REQ,
   C_STATE,
   type Control,
   readCounters,
@@ -236,6 +238,24 @@ export class WorkerHost {
       }
       Atomics.wait(words, C_FLUSH_DONE, done, Math.min(left, 50));
     }
+  }
+
+  /**
+   * Hands a replay to the drain (in the worker: as a message, which the
+   * next flush waits for).
+   */
+  replay(delivery: ReplayDelivery): void {
+    if (this.#fallback !== undefined) {
+      this.#fallback.replay(delivery);
+      return;
+    }
+    if (this.#closed) return;
+    Atomics.add(this.#control.words, C_REPLAY_REQ, 1);
+    this.#worker!.postMessage(
+      { type: "replay", delivery } satisfies WorkerMessage,
+    );
+    Atomics.add(this.#control.words, C_BELL, 1);
+    Atomics.notify(this.#control.words, C_BELL);
   }
 
   /**

@@ -17,12 +17,14 @@ import { CTL_WAITING, WAITING_ASLEEP, WAITING_LINGER } from "../ring/ring.ts";
 import { nodeWorkerThreads } from "../runtime/builtin.ts";
 import { runtime } from "../runtime/mod.ts";
 import type { Sink, SinkSpec } from "../sinks/sink.ts";
+import type { ReplayDelivery } from "../snapshot/replay.ts";
 import { sinkFromSpec } from "./sink_specs.ts";
 import type { WorkerConfig, WorkerMessage } from "./worker_protocol.ts";
 import {
   C_BELL,
   C_FLUSH_DONE,
   C_FLUSH_REQ,
+  C_REPLAY_REQ,
   C_STATE,
   publishCounters,
   STATE_CLOSED,
@@ -104,6 +106,18 @@ function macrotask(): Promise<void> {
 const LINGER_MS = 2;
 const LINGER_POLLS = 25;
 
+/** Replays received and not delivered yet, and how many were received. */
+const replays: ReplayDelivery[] = [];
+let replaysReceived = 0;
+
+/** Delivers what the rings hold up to now (the failure first), then the replays. */
+function deliverReplays(d: Drain): void {
+  if (replays.length === 0) return;
+  const marks = d.marks();
+  while (!d.reached(marks) && d.pump() > 0) { /* up to now */ }
+  for (const delivery of replays.splice(0)) d.replay(delivery);
+}
+
 async function loop(): Promise<void> {
   const d = drain!;
   let busy = 0;
@@ -111,7 +125,12 @@ async function loop(): Promise<void> {
   while (!closing) {
     setWaiting(0);
     const request = Atomics.load(words, C_FLUSH_REQ);
+    deliverReplays(d);
     if (request !== Atomics.load(words, C_FLUSH_DONE)) {
+      // Replays posted before the flush was asked for are part of it.
+      const wanted = Atomics.load(words, C_REPLAY_REQ);
+      while (((wanted - replaysReceived) | 0) > 0) await macrotask();
+      deliverReplays(d);
       // Deliver up to where the rings were when the request was seen, so a
       // thread that keeps logging cannot hold the flush forever.
       const marks = d.marks();
@@ -166,6 +185,11 @@ port.on("message", (message: WorkerMessage) => {
     addProducer(message.ring, message.dictionary);
     Atomics.add(words, C_BELL, 1);
     Atomics.notify(words, C_BELL);
+  } else if (message.type === "replay") {
+    replays.push(message.delivery);
+    replaysReceived++;
+    Atomics.add(words, C_BELL, 1);
+    Atomics.notify(words, C_BELL);
   } else if (message.type === "close") {
     closing = true;
     Atomics.add(words, C_BELL, 1);
@@ -193,6 +217,7 @@ try {
   Atomics.store(words, C_STATE, STATE_RUNNING);
   Atomics.notify(words, C_STATE);
   await loop();
+  deliverReplays(drain);
   while (drain.pump() > 0) { /* the last events before close */ }
   await drain.settle();
   await drain.closeSinks();

@@ -8,6 +8,7 @@
 
 import type { LevelValue } from "../level.ts";
 import type { SinkSpec } from "../sinks/sink.ts";
+import type { ReplayDelivery } from "../snapshot/replay.ts";
 
 /** What the worker is started with. */
 export interface WorkerConfig {
@@ -37,4 +38,5 @@ export interface WorkerConfig {
 /** Messages the worker takes. */
 export type WorkerMessage =
   | { type: "producer"; ring: SharedArrayBuffer; dictionary: SharedArrayBuffer }
+  | { type: "replay"; delivery: ReplayDelivery }
   | { type: "close" };

@@ -9,7 +9,7 @@
 
 import { currentStore, hasAsyncContext, runInContext } from "../context.ts";
 import { TtlogConfigError } from "../level.ts";
-import type { Logger } from "../logger.ts";
+import { type Logger, RECORDED } from "../logger.ts";
 import { edgePlatform } from "../runtime/edge.ts";
 import { runtime } from "../runtime/mod.ts";
 
@@ -64,10 +64,23 @@ export interface RequestLoggingOptions {
   readonly requestIdHeader?: string;
   /**
    * When to take a snapshot holding only the request's events: `"error"`
-   * (the handler threw), `"5xx"` (it threw or answered 500-599), or `false`
-   * (default). Snapshots go where `createLogger`'s `snapshot.dir` says.
+   * (the handler threw, or the framework caught its error), `"5xx"` (that,
+   * or it answered 500-599), or `false` (default). Snapshots go where
+   * `createLogger`'s `snapshot` says (`dir`, `store`). A request's events
+   * are found by their `request_id`: the context adds it, or log through
+   * `requestLogger(request)`.
    */
   readonly snapshot?: "error" | "5xx" | false;
+  /**
+   * When to replay into the sinks the request's events that were recorded
+   * but not emitted (its debug lead-up): `"error"`, `"5xx"` (as for
+   * `snapshot`) or `false` (default). After the request's own event, the
+   * sinks get a summary event (`replay: <reason>`, with `replayed` and
+   * `overwritten`: what the ring lost since the request began), then each
+   * event in its original order and time, with `replay` set to the reason
+   * (`"request failed"` or `"status 503"`). See `Logger.replay`.
+   */
+  readonly replay?: "error" | "5xx" | false;
   /**
    * Whether the handler runs inside a context carrying the request's ids, so
    * that every event it logs carries them. Unset (the default): where the
@@ -93,7 +106,14 @@ export interface RequestFields {
   [key: string]: unknown;
 }
 
-const OPTION_KEYS = ["log", "target", "requestIdHeader", "snapshot", "context"];
+const OPTION_KEYS = [
+  "log",
+  "target",
+  "requestIdHeader",
+  "snapshot",
+  "replay",
+  "context",
+];
 const ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
 const TRACEPARENT =
   /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
@@ -311,6 +331,9 @@ export class RequestLog {
   readonly http: Logger;
   readonly header: string;
   readonly snapshot: "error" | "5xx" | false;
+  readonly replay: "error" | "5xx" | false;
+  /** With `replay`: the logger's recorded count when each request began. */
+  #since = new WeakMap<RequestFields, number>();
   #what: string;
   #wantContext: boolean | undefined;
   /** Set once a context is known to be there (it never goes away). */
@@ -390,17 +413,21 @@ export class RequestLog {
       );
     }
     this.snapshot = snapshot;
+    const replay = given.replay ?? false;
+    if (replay !== false && replay !== "error" && replay !== "5xx") {
+      throw new TtlogConfigError(
+        `${what}: replay must be "error", "5xx" or false, got ${
+          JSON.stringify(replay)
+        }`,
+      );
+    }
+    this.replay = replay;
     const context = given.context;
     if (context !== undefined && typeof context !== "boolean") {
       throw new TtlogConfigError(
         `${what}: context must be true or false, got ${
           JSON.stringify(context)
         }`,
-      );
-    }
-    if (context === false && snapshot !== false) {
-      throw new TtlogConfigError(
-        `${what}: snapshot needs a context (a request's events are found by the request_id the context adds to them); leave context unset or true`,
       );
     }
     if (context === true && !hasAsyncContext()) {
@@ -435,6 +462,12 @@ export class RequestLog {
     // the context (saving a WeakMap entry per request).
     if (!this.context) {
       states.set(request, { requests: this, fields, logger: undefined });
+    }
+    if (this.replay !== false) {
+      this.#since.set(
+        fields,
+        (this.log as unknown as { [RECORDED](): number })[RECORDED](),
+      );
     }
     return fields;
   }
@@ -505,6 +538,15 @@ export class RequestLog {
     if (status >= 500 || error !== undefined) {
       this.http.error("request", event);
       if (
+        this.replay === "5xx" ||
+        (this.replay === "error" && error !== undefined)
+      ) {
+        this.#replay(
+          fields,
+          error !== undefined ? "request failed" : `status ${status}`,
+        );
+      }
+      if (
         this.snapshot === "5xx" ||
         (this.snapshot === "error" && error !== undefined)
       ) {
@@ -530,7 +572,20 @@ export class RequestLog {
         ? { method, path, ms, err: error }
         : { ...fields, method, path, ms, err: error },
     );
+    if (this.replay !== false) this.#replay(fields, "request failed");
     if (this.snapshot !== false) this.#takeSnapshot(fields.request_id);
+  }
+
+  #replay(fields: RequestFields, reason: string): void {
+    const id = fields.request_id;
+    try {
+      this.log.replay(reason, {
+        where: { request_id: id },
+        since: this.#since.get(fields),
+      });
+    } catch (error) {
+      this.http.warn("the request replay failed", { error, request_id: id });
+    }
   }
 
   #takeSnapshot(id: string): void {

@@ -48,6 +48,8 @@ export interface CaptureWindow {
   readonly bytes?: number;
   /** The time `ms` counts back from (default `Date.now()`). */
   readonly now?: number;
+  /** Whether to copy the dictionary's entries too (default true). */
+  readonly entries?: boolean;
 }
 
 const DICT_CONTROL_BYTES = 16;
@@ -163,7 +165,7 @@ export function captureRing(
   return {
     records: begin === 0 ? out.subarray(0, size) : out.slice(begin, size),
     count: count - keepFrom,
-    entries: captureDictionary(dictionary),
+    entries: window.entries === false ? [] : captureDictionary(dictionary),
     overwritten: first,
   };
 }

@@ -25,16 +25,12 @@ import {
 } from "./chunk_writer.ts";
 import { ChunkKind, type TtlogCompression } from "./format.ts";
 
-/** Where and how snapshots are written. */
-export interface SnapshotWriteOptions {
-  /** The directory (created if missing; default `"ttlog-snapshots"`). */
-  readonly dir: string;
+/** What a snapshot holds and how it is compressed. */
+export interface SnapshotBuildOptions {
   /** Keep events at most this many seconds old (default: all the ring holds). */
   readonly seconds?: number;
   /** Keep at most this many bytes of records per producer, the newest (default: all). */
   readonly bytes?: number;
-  /** How many snapshot files of this service to keep, newest first (default 20). */
-  readonly keep: number;
   /** Chunk compression (default `"lz4"`). */
   readonly compression: TtlogCompression;
   /**
@@ -43,6 +39,42 @@ export interface SnapshotWriteOptions {
    */
   readonly where?: Readonly<Record<string, unknown>>;
 }
+
+/** Where and how snapshot files are written. */
+export interface SnapshotWriteOptions extends SnapshotBuildOptions {
+  /** The directory (created if missing; default `"ttlog-snapshots"`). */
+  readonly dir: string;
+  /** How many snapshot files of this service to keep, newest first (default 20). */
+  readonly keep: number;
+}
+
+/** A snapshot made in memory: its file name and the whole file's bytes. */
+export interface BuiltSnapshot {
+  /** `ttlog-<service>-<pid>-<UTC time>-<reason>.ttlog`. */
+  readonly name: string;
+  /** The service, for the file name's prefix. */
+  readonly service: string;
+  /** The whole .ttlog file, as its chunks (see {@link snapshotBytes}). */
+  readonly chunks: readonly Uint8Array[];
+  /** Events in it. */
+  readonly events: number;
+}
+
+/** A built snapshot's chunks as one array, for a store. */
+export function snapshotBytes(snapshot: BuiltSnapshot): Uint8Array {
+  let size = 0;
+  for (const chunk of snapshot.chunks) size += chunk.length;
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of snapshot.chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
+}
+
+let lastBase = "";
+let repeats = 0;
 
 /** One producer's memory. */
 export interface SnapshotProducer {
@@ -74,7 +106,18 @@ export function writeSnapshotSync(
   meta: { service: string; reason: string } & Record<string, unknown>,
   options: SnapshotWriteOptions,
 ): string {
-  const fs = nodeFs("snapshot");
+  return writeSnapshotFile(buildSnapshot(producers, meta, options), options);
+}
+
+/**
+ * Makes a snapshot of `producers` in memory (no file system needed): the
+ * bytes a file would hold, and the name it would have.
+ */
+export function buildSnapshot(
+  producers: readonly SnapshotProducer[],
+  meta: { service: string; reason: string } & Record<string, unknown>,
+  options: SnapshotBuildOptions,
+): BuiltSnapshot {
   const time = Date.now();
   const pid = tryBuiltin<{ pid?: number }>("node:process")?.pid ?? 0;
   const host =
@@ -136,11 +179,35 @@ export function writeSnapshotSync(
     ),
   );
 
-  fs.mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+  // Two snapshots in one millisecond must not share a name: a store would
+  // keep only the last (files get a "-N" suffix from the directory too).
   const base = `ttlog-${safePart(meta.service)}-${pid}-${stamp(time)}-${
     safePart(meta.reason)
   }`;
-  let name = `${base}.ttlog`;
+  repeats = base === lastBase ? repeats + 1 : 0;
+  lastBase = base;
+  return {
+    name: repeats === 0 ? `${base}.ttlog` : `${base}-${repeats}.ttlog`,
+    service: meta.service,
+    chunks,
+    events,
+  };
+}
+
+/**
+ * Writes a snapshot made by {@link buildSnapshot} into `dir`: to a
+ * temporary name, fsynced, renamed (a `-N` suffix when the name is taken),
+ * mode 0600; then prunes the service's oldest snapshots past `keep`.
+ * Returns the path.
+ */
+export function writeSnapshotFile(
+  snapshot: BuiltSnapshot,
+  options: { readonly dir: string; readonly keep: number },
+): string {
+  const fs = nodeFs("snapshot");
+  fs.mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+  const base = snapshot.name.slice(0, -".ttlog".length);
+  let name = snapshot.name;
   for (let n = 1; fs.existsSync(`${options.dir}/${name}`); n++) {
     name = `${base}-${n}.ttlog`;
   }
@@ -150,7 +217,7 @@ export function writeSnapshotSync(
   }.tmp`;
   const fd = fs.openSync(temporary, "wx", 0o600);
   try {
-    for (const chunk of chunks) {
+    for (const chunk of snapshot.chunks) {
       let written = 0;
       while (written < chunk.length) {
         written += fs.writeSync(fd, chunk, written, chunk.length - written);
@@ -161,12 +228,12 @@ export function writeSnapshotSync(
     fs.closeSync(fd);
   }
   fs.renameSync(temporary, path);
-  prune(options.dir, `ttlog-${safePart(meta.service)}-`, options.keep);
+  prune(options.dir, `ttlog-${safePart(snapshot.service)}-`, options.keep);
   return path;
 }
 
 /** The records of `capture` whose fields match `where`. */
-function select(
+export function select(
   capture: Capture,
   dictionary: DictionaryMemory,
   where: Readonly<Record<string, unknown>>,
