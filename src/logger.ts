@@ -27,6 +27,7 @@ import {
   ReplayMemory,
   type ReplayRequest,
   type ReplayResult,
+  type ReplayStart,
 } from "./snapshot/replay.ts";
 import { initLz4Sync } from "./codec/lz4.ts";
 import { WorkerHost } from "./drain/worker_host.ts";
@@ -932,7 +933,11 @@ class Core {
    * `log.replay()`: the events matching `where` that the rings still hold
    * and that were recorded but not emitted, to the sinks, each at most once.
    */
-  replay(reason: string, request: ReplayRequest | undefined): ReplayResult {
+  replay(
+    reason: string,
+    request: ReplayRequest | undefined,
+    start?: ReplayStart,
+  ): ReplayResult {
     if (typeof reason !== "string" || reason === "") {
       throw new TtlogConfigError(
         `replay: reason must be a non-empty string, got ${
@@ -983,14 +988,10 @@ class Core {
       this.producers,
       where,
       (target) => this.emitLevelFor(target),
+      this.recorder,
+      start ?? { position: undefined, recorded: since ?? 0 },
     );
-    // The first event the own ring holds, as a count of recorded events:
-    // what was recorded after `since` and before it is gone.
-    const r = this.recorder;
-    const held = selection.firstSeq === undefined
-      ? r.recorded
-      : r.recorded - ((r.seq - selection.firstSeq) >>> 0);
-    const overwritten = Math.max(0, held - (since ?? 0));
+    const overwritten = selection.overwritten;
     const result: ReplayResult = {
       replayed: selection.replayed,
       emitted: selection.emitted,
@@ -1128,12 +1129,14 @@ function isFields(value: unknown): value is Fields {
 const DEFAULT_SNAPSHOT_DIR = "ttlog-snapshots";
 
 /**
- * The key of the method request fronts read a logger's recorded count with
- * (cheaper than metrics(), for `replay`'s `since`).
+ * The keys of the methods request fronts mark where a request begins in the
+ * ring with, and replay it from there (reading only its part of the ring).
  *
  * @internal
  */
-export const RECORDED: unique symbol = Symbol.for("ttlog.recorded");
+export const REPLAY_MARK: unique symbol = Symbol.for("ttlog.replayMark");
+/** @internal See {@link REPLAY_MARK}. */
+export const REPLAY: unique symbol = Symbol.for("ttlog.replay");
 
 let lz4Usable = false;
 let lz4Noticed = false;
@@ -1486,9 +1489,19 @@ class LoggerImpl implements Logger {
     return this.#core.replay(reason, options);
   }
 
-  /** The recorded count now, for request fronts (see RECORDED). */
-  [RECORDED](): number {
-    return this.#core.recorder.recorded;
+  /** Where a request begins in the ring, for request fronts (see REPLAY). */
+  [REPLAY_MARK](): ReplayStart {
+    const recorder = this.#core.recorder;
+    return { position: recorder.write, recorded: recorder.recorded };
+  }
+
+  /** A request's replay, read from where it began (see REPLAY). */
+  [REPLAY](
+    reason: string,
+    where: Readonly<Record<string, unknown>>,
+    start: ReplayStart | undefined,
+  ): ReplayResult {
+    return this.#core.replay(reason, { where }, start);
   }
 
   /** Makes a root logger on a core (for {@link attachLogger}). */

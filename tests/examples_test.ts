@@ -24,12 +24,19 @@ import { Buffer } from "node:buffer";
 import { tmpdir } from "node:os";
 import { extname, join, normalize, sep } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { gunzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 import { Miniflare } from "miniflare";
 import { EdgeRuntime, runServer } from "edge-runtime";
 import { scriptCommand } from "./fixtures/spawn.ts";
+import { ndjson, ttlog } from "./fixtures/cli_run.ts";
+
+/** What the tests read of Miniflare's R2 bucket (its types do not resolve under Deno). */
+interface R2Like {
+  list(): Promise<{ objects: { key: string }[] }>;
+  get(key: string): Promise<{ arrayBuffer(): Promise<ArrayBuffer> } | null>;
+}
 
 const LIMIT = { timeout: 120_000 };
 const REPO = fileURLToPath(new URL("../", import.meta.url));
@@ -165,6 +172,43 @@ async function serveTree(): Promise<{ url: string; server: Server }> {
 }
 
 test(
+  "the Deno KV store example: a snapshot larger than a KV value goes in parts and comes back whole; the CLI reads it",
+  LIMIT,
+  async () => {
+    await inTemp(async (dir) => {
+      const importMap = join(dir, "import_map.json");
+      writeFileSync(
+        importMap,
+        JSON.stringify({ imports: packageMap(pathToFileURL(REPO).href) }),
+      );
+      const out = join(dir, "from-kv.ttlog");
+      const run = start(join(REPO, "node_modules", ".bin", "deno"), [
+        "run",
+        "--no-lock",
+        "--unstable-kv",
+        `--import-map=${importMap}`,
+        `--allow-read=${REPO},${dir}`,
+        `--allow-write=${dir}`,
+        "--allow-env",
+        join(REPO, "tests", "fixtures", "kv_driver.ts"),
+        join(dir, "kv.sqlite"),
+        out,
+      ], { env: { DENO_DIR: join(dir, "deno-dir") } });
+      const code = await new Promise((done) => run.child.once("close", done));
+      assert.equal(code, 0, run.err());
+      const report = JSON.parse(run.out());
+      assert.ok(report.size > 64 * 1024, String(report.size));
+      assert.equal(report.m.snapshotsStored, 1);
+      const view = await ttlog("view", out, "--format", "ndjson");
+      assert.equal(view.status, 0, view.stderr);
+      const events = ndjson(view.stdout);
+      assert.equal(events.length, 3000);
+      assert.deepEqual(events.at(-1)!.i, 2999);
+    });
+  },
+);
+
+test(
   "the Deno Deploy example, ttlog imported by package name through an import map (as deno add makes): requests are logged with their ids",
   LIMIT,
   async () => {
@@ -273,7 +317,7 @@ for (const flags of [[], ["nodejs_compat"]]) {
   test(
     `the Cloudflare Worker example in workerd, ${
       flags.length === 0 ? "without" : "with"
-    } nodejs_compat: its events reach the OTLP collector after each response`,
+    } nodejs_compat: its events reach the OTLP collector after each response; a failed one's lead-up is replayed and its snapshot is in R2`,
     LIMIT,
     async () => {
       const collector = await otlpCollector();
@@ -286,6 +330,7 @@ for (const flags of [[], ["nodejs_compat"]]) {
         compatibilityDate: "2026-07-01",
         compatibilityFlags: flags,
         bindings: { OTLP_URL: collector.url },
+        r2Buckets: ["SNAPSHOTS"],
         handleRuntimeStdio(
           out: NodeJS.ReadableStream,
           err: NodeJS.ReadableStream,
@@ -314,6 +359,55 @@ for (const flags of [[], ["nodejs_compat"]]) {
             ["request", "cf-2"],
           ],
         );
+        const pay = await fetch(`${base}pay`, {
+          headers: { "x-request-id": "cf-pay" },
+        });
+        assert.equal(pay.status, 502);
+        await pay.text();
+        await until(
+          "the replay at the collector",
+          () => collector.records.length === 8,
+          () => JSON.stringify(collector.records),
+        );
+        assert.deepEqual(
+          collector.records.slice(4).map((r) => [
+            r.body,
+            r.attributes.request_id,
+            r.attributes.replay,
+          ]),
+          [
+            ["request", "cf-pay", undefined],
+            ["replay: status 502", "cf-pay", "status 502"],
+            ["cart read", "cf-pay", "status 502"],
+            ["card declined", "cf-pay", "status 502"],
+          ],
+        );
+        const bucket = await mf.getR2Bucket("SNAPSHOTS") as unknown as R2Like;
+        let objects = (await bucket.list()).objects;
+        for (let i = 0; i < 100 && objects.length === 0; i++) {
+          await new Promise((ok) => setTimeout(ok, 50));
+          objects = (await bucket.list()).objects;
+        }
+        assert.equal(objects.length, 1);
+        assert.match(objects[0].key, /^ttlog-worker-\d+-.*-request\.ttlog$/);
+        const object = await bucket.get(objects[0].key);
+        const dir = mkdtempSync(join(tmpdir(), "ttlog-r2-"));
+        try {
+          const path = join(dir, objects[0].key);
+          writeFileSync(path, new Uint8Array(await object!.arrayBuffer()));
+          const run = await ttlog("view", path, "--format", "ndjson");
+          assert.equal(run.status, 0, run.stderr);
+          assert.deepEqual(
+            ndjson(run.stdout).map((e) => [e.msg, e.level, e.request_id]),
+            [
+              ["cart read", "debug", "cf-pay"],
+              ["card declined", "debug", "cf-pay"],
+              ["request", "error", "cf-pay"],
+            ],
+          );
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
       } finally {
         await mf.dispose();
         await collector.close();
@@ -439,6 +533,7 @@ test("the README's edge and framework examples are these files, word for word", 
     const name of [
       "deno_deploy.ts",
       "cloudflare_worker.ts",
+      "deno_kv_store.ts",
       "vercel_edge.ts",
       "hono.ts",
       "elysia.ts",

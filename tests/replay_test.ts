@@ -372,3 +372,30 @@ test("log.replay: bad input is a clear error, and nothing logged is lost by it",
     /withLogging: replay must be "error", "5xx" or false, got "always"/,
   );
 });
+
+test("a request whose lead-up outgrew the ring: the summary says how much is gone, the rest replays", async () => {
+  const sink = memorySink();
+  const log = createLogger({
+    level: "info",
+    ring: { bytes: 64 * 1024 },
+    sinks: [sink],
+  });
+  log.debug("before the request"); // not the request's: never replayed
+  const handler = withLogging(() => {
+    for (let i = 0; i < 5000; i++) log.debug("step", { i });
+    return new Response("down", { status: 503 });
+  }, { log, replay: "5xx" });
+  await handler(new Request("http://x/", { headers: { "x-request-id": "w" } }));
+  await log.flush();
+  const summary = sink.records.find((r) => r.msg === "replay: status 503")!;
+  const replayed = summary.fields.replayed as number;
+  const overwritten = summary.fields.overwritten as number;
+  assert.ok(overwritten > 0 && replayed > 0, `${replayed} ${overwritten}`);
+  // Everything the request recorded is replayed or counted as gone.
+  assert.equal(replayed + overwritten, 5000);
+  const steps = sink.records.filter((r) => r.msg === "step");
+  assert.equal(steps.length, replayed);
+  assert.equal(steps.at(-1)!.fields.i, 4999);
+  assert.ok(!sink.records.some((r) => r.msg === "before the request"));
+  await log.close();
+});

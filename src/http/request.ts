@@ -9,7 +9,8 @@
 
 import { currentStore, hasAsyncContext, runInContext } from "../context.ts";
 import { TtlogConfigError } from "../level.ts";
-import { type Logger, RECORDED } from "../logger.ts";
+import { type Logger, REPLAY, REPLAY_MARK } from "../logger.ts";
+import type { ReplayResult, ReplayStart } from "../snapshot/replay.ts";
 import { edgePlatform } from "../runtime/edge.ts";
 import { runtime } from "../runtime/mod.ts";
 
@@ -320,6 +321,16 @@ export function requestLogger(request: Request): Logger {
     : state.requests.log.child(state.fields);
 }
 
+/** A logger from createLogger, as request fronts use it for replays. */
+interface Replayable {
+  [REPLAY_MARK](): ReplayStart;
+  [REPLAY](
+    reason: string,
+    where: Readonly<Record<string, unknown>>,
+    start: ReplayStart | undefined,
+  ): ReplayResult;
+}
+
 let noticedNoContext = false;
 
 /**
@@ -332,8 +343,8 @@ export class RequestLog {
   readonly header: string;
   readonly snapshot: "error" | "5xx" | false;
   readonly replay: "error" | "5xx" | false;
-  /** With `replay`: the logger's recorded count when each request began. */
-  #since = new WeakMap<RequestFields, number>();
+  /** With `replay`: where in the ring each request began. */
+  #starts = new WeakMap<RequestFields, ReplayStart>();
   #what: string;
   #wantContext: boolean | undefined;
   /** Set once a context is known to be there (it never goes away). */
@@ -464,9 +475,9 @@ export class RequestLog {
       states.set(request, { requests: this, fields, logger: undefined });
     }
     if (this.replay !== false) {
-      this.#since.set(
+      this.#starts.set(
         fields,
-        (this.log as unknown as { [RECORDED](): number })[RECORDED](),
+        (this.log as unknown as Replayable)[REPLAY_MARK](),
       );
     }
     return fields;
@@ -579,10 +590,11 @@ export class RequestLog {
   #replay(fields: RequestFields, reason: string): void {
     const id = fields.request_id;
     try {
-      this.log.replay(reason, {
-        where: { request_id: id },
-        since: this.#since.get(fields),
-      });
+      (this.log as unknown as Replayable)[REPLAY](
+        reason,
+        { request_id: id },
+        this.#starts.get(fields),
+      );
     } catch (error) {
       this.http.warn("the request replay failed", { error, request_id: id });
     }

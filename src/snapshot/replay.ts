@@ -11,7 +11,13 @@
 import type { LevelValue } from "../level.ts";
 import { decodeEvent, ValueReader } from "../record/decode.ts";
 import { DictionaryReader } from "../record/dictionary.ts";
-import { alignedLength, HEADER_BYTES } from "../ring/ring.ts";
+import {
+  alignedLength,
+  CTL_TAIL,
+  HEADER_BYTES,
+  KIND_EVENT,
+  type RingMemory,
+} from "../ring/ring.ts";
 import { captureRing } from "./capture.ts";
 import type { SnapshotProducer } from "./writer.ts";
 
@@ -33,8 +39,22 @@ export interface ReplaySelection {
   readonly replayed: number;
   /** Matching events that were emitted live (not replayed). */
   readonly emitted: number;
-  /** The first sequence number the logger's own ring still held. */
-  readonly firstSeq: number | undefined;
+  /**
+   * Events of the own ring recorded since the start asked for that it no
+   * longer holds.
+   */
+  readonly overwritten: number;
+}
+
+/**
+ * Where to start in the logger's own ring: its absolute write position and
+ * its recorded count at that moment (for a request: when it began).
+ */
+export interface ReplayStart {
+  /** The ring's write position then (wraps at 2^32, as the ring's do). */
+  readonly position: number | undefined;
+  /** Events recorded before then (`metrics().recorded`). */
+  readonly recorded: number;
 }
 
 /**
@@ -49,75 +69,109 @@ export class ReplayMemory {
   /**
    * The records of every producer whose fields match `where` and whose
    * level is below their target's emit level, not replayed before; they
-   * are marked replayed.
+   * are marked replayed. The own ring (producer 0), which only this thread
+   * writes, is read in place from `start` (headers only up to there);
+   * others' rings, written by other threads, are copied first.
    */
   select(
     producers: readonly SnapshotProducer[],
     where: Readonly<Record<string, unknown>>,
     emitLevelFor: (target: string) => LevelValue,
+    own: { readonly write: number; readonly recorded: number },
+    start: ReplayStart,
   ): ReplaySelection {
     const keys = Object.keys(where);
     const batches: ReplayBatch[] = [];
     let replayed = 0;
     let emitted = 0;
-    let firstSeq: number | undefined;
+    let overwritten = 0;
     for (let p = 0; p < producers.length; p++) {
       const { ring, dictionary } = producers[p];
-      const capture = captureRing(ring, dictionary, { entries: false });
-      const u8 = capture.records;
+      let u8: Uint8Array;
+      let from: number;
+      let to: number;
+      let mask: number;
+      let seqFrom: number | undefined;
+      if (p === 0) {
+        u8 = ring.u8;
+        mask = ring.mask;
+        to = own.write;
+        const tail = Atomics.load(ring.ctl, CTL_TAIL);
+        from = tail;
+        if (start.position !== undefined) {
+          if (((start.position - tail) | 0) >= 0) from = start.position;
+        } else if (start.recorded > 0) {
+          seqFrom = start.recorded >>> 0;
+        }
+        // What was recorded since the start and is gone: the first record
+        // held tells how many came before it.
+        const firstSeq = firstSeqFrom(ring, from, to);
+        const held = firstSeq === undefined
+          ? own.recorded
+          : own.recorded - (((own.recorded >>> 0) - firstSeq) >>> 0);
+        overwritten = Math.max(0, held - start.recorded);
+      } else {
+        const capture = captureRing(ring, dictionary, { entries: false });
+        u8 = capture.records;
+        mask = -1;
+        from = 0;
+        to = u8.length;
+      }
       const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
-      if (p === 0 && capture.count > 0) firstSeq = view.getUint32(4, true);
       const reader = this.#readers[p] ??= new ValueReader(
         new DictionaryReader(dictionary),
       );
-      const before = this.#seen[p];
-      if (before !== undefined && before.size > 4096 + capture.count) {
-        this.#forget(p, view, u8.length);
-      }
       const seen = this.#seen[p] ??= new Set();
-      const out = new Uint8Array(u8.length);
-      let size = 0;
+      const out: Uint8Array[] = [];
       let count = 0;
-      for (let at = 0; at + HEADER_BYTES <= u8.length;) {
-        const content = view.getUint32(at, true) & 0xffffff;
+      for (let position = from; position !== to;) {
+        const at = position & mask;
+        const word = view.getUint32(at, true);
+        const kind = word >>> 24;
+        const content = word & 0xffffff;
         const length = alignedLength(content);
-        if (content < HEADER_BYTES || at + length > u8.length) break;
+        if (
+          length === 0 || ((to - position) | 0) < length ||
+          (kind === KIND_EVENT && content < HEADER_BYTES)
+        ) break;
+        position = (position + length) | 0;
+        if (kind !== KIND_EVENT) continue;
+        const seq = view.getUint32(at + 4, true);
+        if (seqFrom !== undefined && ((seq - seqFrom) | 0) < 0) continue;
         let record;
         try {
           record = decodeEvent(reader, u8, at, at + content, "");
         } catch {
           // Overwritten during the copy: not one of the events asked for.
-          at += length;
           continue;
         }
-        if (keys.every((key) => Object.is(record.fields[key], where[key]))) {
-          const level = u8[at + 16] as LevelValue;
-          if (level >= emitLevelFor(record.target)) emitted++;
-          else {
-            const seq = view.getUint32(at + 4, true);
-            if (!seen.has(seq)) {
-              seen.add(seq);
-              out.set(u8.subarray(at, at + length), size);
-              size += length;
-              count++;
-            }
-          }
+        if (!keys.every((key) => Object.is(record.fields[key], where[key]))) {
+          continue;
         }
-        at += length;
+        if (u8[at + 16] >= emitLevelFor(record.target)) emitted++;
+        else if (!seen.has(seq)) {
+          seen.add(seq);
+          out.push(u8.slice(at, at + length));
+          count++;
+        }
       }
+      if (seen.size > 65536) this.#forget(p, producers[p]);
       if (count > 0) {
-        batches.push({ producer: p, records: out.slice(0, size), count });
+        batches.push({ producer: p, records: concat(out), count });
         replayed += count;
       }
     }
-    return { batches, replayed, emitted, firstSeq };
+    return { batches, replayed, emitted, overwritten };
   }
 
   /** Forgets the replayed numbers of producer `p` its ring no longer holds. */
-  #forget(p: number, view: DataView, length: number): void {
+  #forget(p: number, { ring, dictionary }: SnapshotProducer): void {
     const old = this.#seen[p];
     const kept = new Set<number>();
-    for (let at = 0; at + HEADER_BYTES <= length;) {
+    const capture = captureRing(ring, dictionary, { entries: false });
+    const u8 = capture.records;
+    const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+    for (let at = 0; at + HEADER_BYTES <= u8.length;) {
       const content = view.getUint32(at, true) & 0xffffff;
       if (content < HEADER_BYTES) break;
       const seq = view.getUint32(at + 4, true);
@@ -126,6 +180,36 @@ export class ReplayMemory {
     }
     this.#seen[p] = kept;
   }
+}
+
+/** The sequence number of the first event record in `[from, to)` of a ring. */
+function firstSeqFrom(
+  ring: RingMemory,
+  from: number,
+  to: number,
+): number | undefined {
+  const { i32, mask } = ring;
+  for (let position = from; position !== to;) {
+    const index = position & mask;
+    const word = i32[index >> 2];
+    const length = alignedLength(word & 0xffffff);
+    if (length === 0) return undefined;
+    if (word >>> 24 === KIND_EVENT) return i32[(index >> 2) + 1] >>> 0;
+    position = (position + length) | 0;
+  }
+  return undefined;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const part of parts) size += part.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 /** What the drain gets to replay: the records, and the summary event's parts. */

@@ -60,7 +60,7 @@ export interface StoredSnapshot {
  */
 export type SnapshotStore = (
   snapshot: StoredSnapshot,
-) => void | Promise<void>;
+) => void | PromiseLike<unknown>;
 
 /** Counters of a logger's snapshot store. */
 export interface StoreCounters {
@@ -85,7 +85,7 @@ export class StoreRunner {
 
   /** Hands a snapshot to the store; never throws. */
   put(snapshot: StoredSnapshot): void {
-    let result: void | Promise<void>;
+    let result: void | PromiseLike<unknown>;
     try {
       result = this.#store(snapshot);
     } catch (error) {
@@ -94,7 +94,7 @@ export class StoreRunner {
     }
     if (
       result === undefined || result === null ||
-      typeof (result as Promise<void>).then !== "function"
+      typeof (result as PromiseLike<unknown>).then !== "function"
     ) {
       this.counters.stored++;
       return;

@@ -73,6 +73,16 @@ export function snapshotBytes(snapshot: BuiltSnapshot): Uint8Array {
   return bytes;
 }
 
+/** The host's name, or "" where it cannot be read (Deno without --allow-sys). */
+function hostName(): string {
+  try {
+    return tryBuiltin<{ hostname?: () => string }>("node:os")?.hostname?.() ??
+      "";
+  } catch {
+    return "";
+  }
+}
+
 let lastBase = "";
 let repeats = 0;
 
@@ -120,8 +130,7 @@ export function buildSnapshot(
 ): BuiltSnapshot {
   const time = Date.now();
   const pid = tryBuiltin<{ pid?: number }>("node:process")?.pid ?? 0;
-  const host =
-    tryBuiltin<{ hostname?: () => string }>("node:os")?.hostname?.() ?? "";
+  const host = hostName();
   const chunks: Uint8Array[] = [];
   let events = 0;
   const captures = producers.map((producer) => {
