@@ -25,6 +25,7 @@ const SCENARIO_ORDER = [
   "end_to_end",
   "snapshot",
   "http_serve",
+  "replay",
   "codec",
 ];
 
@@ -112,6 +113,8 @@ interface ResultFile {
   cpuNsPerRequest?: Record<string, number>;
   /** http_serve: whether the server and wrk were pinned to their own CPUs. */
   pinned?: boolean;
+  /** replay: the process's CPU ns per request, by case. */
+  processCpuNsPerRequest?: Record<string, number>;
 }
 
 type ByRuntime = Partial<Record<RuntimeName, ResultFile>>;
@@ -704,6 +707,47 @@ function codecSection(byRuntime: ByRuntime): string {
   ].join("\n");
 }
 
+const REPLAY_CPU: readonly [string, string][] = [
+  ["ttlog fail", 'failing request, ttlog replay: "5xx"'],
+  ["logtape fail", "failing request, LogTape fingersCrossed"],
+  ["ttlog pass", 'succeeding request, ttlog replay: "5xx"'],
+  ["ttlog pass, no replay", "succeeding request, ttlog without replay"],
+  ["logtape pass", "succeeding request, LogTape fingersCrossed"],
+];
+
+function replaySection(byRuntime: ByRuntime): string {
+  const cpuRows = REPLAY_CPU.map(([key, label]) => [
+    label,
+    ...perRuntime(byRuntime, (f) => f.processCpuNsPerRequest?.[key]).map(ns),
+  ]);
+  return [
+    "## Replay: a failed request's lead-up, against LogTape's fingersCrossed",
+    "",
+    "`bench/replay.ts`. A request logs 50 debug events in its context, then",
+    "its request event; both loggers emit info and up as NDJSON lines into a",
+    'sink that counts and drops them. ttlog: `withLogging(handler, { log, replay: "5xx" })`,',
+    "drain inline (all work on this thread), flushed after each 100 requests:",
+    "debug events only go to the ring, and a request answering 500 gets its",
+    "50 replayed after its event (52 lines: the event, a summary, the 50).",
+    'LogTape: `fingersCrossed(sink, { triggerLevel: "error", bufferLevel: "debug",',
+    'isolateByContext: { keys: ["request_id"], maxContexts: 100 } })` with',
+    "AsyncLocalStorage contexts: each request's debug records are buffered as",
+    "objects; its error event flushes them (51 lines). ns per request when",
+    "every request fails; ns per logged event (51 per request) when none does,",
+    "with ttlog's `withLogging` without `replay` beside it: what replay costs",
+    "a request until it fails. Lower is better.",
+    "",
+    scenarioTable(byRuntime, (row) => ns(row.avg)),
+    "",
+    spreadSummary(byRuntime),
+    "",
+    "The process's CPU time per request (all threads, `/proc/self/stat`,",
+    "best of three runs of 10,000 requests; 10 ms ticks, so about ±1 µs):",
+    "",
+    table(["case", ...RUNTIMES], cpuRows, 1),
+  ].join("\n");
+}
+
 function genericSection(scenario: string, byRuntime: ByRuntime): string {
   return [
     `## ${scenario}`,
@@ -1054,6 +1098,7 @@ function render(results: Results): string {
     end_to_end: endToEndSection,
     snapshot: snapshotSection,
     http_serve: httpSection,
+    replay: replaySection,
     codec: codecSection,
   };
   const sections = [

@@ -13,6 +13,7 @@ import { decodeEvent, ValueReader } from "../record/decode.ts";
 import { DictionaryReader } from "../record/dictionary.ts";
 import {
   alignedLength,
+  CTL_COMMIT,
   CTL_TAIL,
   HEADER_BYTES,
   KIND_EVENT,
@@ -155,7 +156,7 @@ export class ReplayMemory {
           count++;
         }
       }
-      if (seen.size > 65536) this.#forget(p, producers[p]);
+      if (seen.size > 4096) forget(seen, ring);
       if (count > 0) {
         batches.push({ producer: p, records: concat(out), count });
         replayed += count;
@@ -163,22 +164,26 @@ export class ReplayMemory {
     }
     return { batches, replayed, emitted, overwritten };
   }
+}
 
-  /** Forgets the replayed numbers of producer `p` its ring no longer holds. */
-  #forget(p: number, { ring, dictionary }: SnapshotProducer): void {
-    const old = this.#seen[p];
-    const kept = new Set<number>();
-    const capture = captureRing(ring, dictionary, { entries: false });
-    const u8 = capture.records;
-    const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
-    for (let at = 0; at + HEADER_BYTES <= u8.length;) {
-      const content = view.getUint32(at, true) & 0xffffff;
-      if (content < HEADER_BYTES) break;
-      const seq = view.getUint32(at + 4, true);
-      if (old.has(seq)) kept.add(seq);
-      at += alignedLength(content);
-    }
-    this.#seen[p] = kept;
+/**
+ * Forgets the replayed numbers a ring no longer holds (they cannot come
+ * back). They were added in sequence order, so the walk stops at the first
+ * one still held: each number is looked at about once.
+ */
+function forget(seen: Set<number>, ring: RingMemory): void {
+  const first = firstSeqFrom(
+    ring,
+    Atomics.load(ring.ctl, CTL_TAIL),
+    Atomics.load(ring.ctl, CTL_COMMIT),
+  );
+  if (first === undefined) {
+    seen.clear();
+    return;
+  }
+  for (const seq of seen) {
+    if (((seq - first) | 0) >= 0) break;
+    seen.delete(seq);
   }
 }
 
