@@ -74,9 +74,14 @@ function theSnapshot(
     ),
     label,
   );
-  const result = readTtlog(
-    new Uint8Array(readFileSync(join(snapshots, files[0]))),
+  const bytes = new Uint8Array(readFileSync(join(snapshots, files[0])));
+  // The store got the same bytes, under the same name.
+  assert.deepEqual(
+    new Uint8Array(readFileSync(join(dir, `stored-${files[0]}`))),
+    bytes,
+    `${label}: the store's copy`,
   );
+  const result = readTtlog(bytes);
   assert.equal(result.error, undefined, `${label}: ${result.error?.message}`);
   assert.equal(result.truncatedAt, undefined, `${label}: truncated`);
   assert.equal(result.items.at(-1)?.kind, "end", `${label}: no end chunk`);

@@ -280,6 +280,7 @@ async function exerciseReplay(
   base: string,
   sink: Collected,
   snapshots: () => Promise<Map<string, Uint8Array>>,
+  stdout: () => string,
 ): Promise<void> {
   const get = async (path: string, id: string) => {
     const res = await fetch(`${base}${path}`, {
@@ -325,6 +326,22 @@ async function exerciseReplay(
       assert.ok((e.time as number) <= (events[0].time as number));
     }
   }
+  // The console sink got the same, one NDJSON line per event.
+  const printed = stdout().split("\n").filter((line) =>
+    line.includes('"service":"edge-replay"')
+  ).map((line) => JSON.parse(line.slice(line.indexOf("{"))));
+  assert.deepEqual(
+    printed.filter((e) => e.request_id === "r-fail").map((e) => [
+      e.msg,
+      e.replay ?? null,
+    ]),
+    [
+      ["request", null],
+      ["replay: status 503", "status 503"],
+      ...Array.from({ length: 50 }, () => ["step", "status 503"]),
+    ],
+  );
+  assert.ok(!printed.some((e) => e.request_id === "r-ok" && e.msg === "step"));
   // Requests that did not fail are never replayed.
   assert.equal(of("r-ok").filter((e) => e.msg === "step").length, 0);
   assert.equal(of("r-ok-2").filter((e) => e.msg === "step").length, 0);
@@ -407,7 +424,7 @@ for (const { date, flags, handover, context } of WORKERD_CASES) {
       flags.length === 0 ? "no flags" : flags.join(", ")
     }${
       handover ? ", AsyncLocalStorage handed over" : ""
-    }: withLogging with its defaults answers as the handler does, waitUntil(log.flush()) delivers every event`,
+    }: withLogging with its defaults answers as the handler does, waitUntil(log.flush()) delivers every event; a 5xx request's lead-up is replayed to the sinks, its snapshot put in R2`,
     LIMIT,
     async () => {
       const sink = await collector();
@@ -445,7 +462,7 @@ for (const { date, flags, handover, context } of WORKERD_CASES) {
             found.set(object.key, new Uint8Array(await body!.arrayBuffer()));
           }
           return found;
-        });
+        }, () => stderr);
       } finally {
         await mf.dispose();
         await sink.close();
@@ -455,11 +472,12 @@ for (const { date, flags, handover, context } of WORKERD_CASES) {
 }
 
 test(
-  "Vercel's edge-runtime: withLogging with its defaults answers as the handler does, waitUntil(log.flush()) delivers every event",
+  "Vercel's edge-runtime: withLogging with its defaults answers as the handler does, waitUntil(log.flush()) delivers every event; a 5xx request's lead-up is replayed to the sinks, its snapshot PUT by httpStore",
   LIMIT,
   async () => {
     const sink = await collector();
     let stderr = "";
+    let stdout = "";
     const runtime = new EdgeRuntime({
       initialCode: await bundle(VERCEL_SHIM, "iife"),
       extend(context) {
@@ -469,6 +487,9 @@ test(
         const console = context.console as unknown as Record<string, unknown>;
         console.error = (...args: unknown[]) => {
           stderr += args.map(String).join(" ").replace(/^%s /, "") + "\n";
+        };
+        console.log = (...args: unknown[]) => {
+          stdout += args.map(String).join(" ").replace(/^%s /, "") + "\n";
         };
         return context;
       },
@@ -482,7 +503,7 @@ test(
           [...sink.stored.keys()].every((k) => k.endsWith("?sig=test")),
         );
         return Promise.resolve(sink.stored);
-      });
+      }, () => stdout);
     } finally {
       await server.close();
       await sink.close();

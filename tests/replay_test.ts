@@ -16,9 +16,11 @@ import {
   prometheusText,
   TtlogConfigError,
 } from "../mod.ts";
-import { withLogging } from "../src/http.ts";
+import { requestLogger, withLogging } from "../src/http.ts";
 import { requestLogging } from "../src/hono.ts";
+import { requestLogging as elysiaLogging } from "../src/elysia.ts";
 import { Hono } from "hono";
+import { Elysia } from "elysia";
 import { readTtlog } from "../src/snapshot/chunk_reader.ts";
 import { serve } from "./fixtures/serve.ts";
 
@@ -399,3 +401,52 @@ test("a request whose lead-up outgrew the ring: the summary says how much is gon
   assert.ok(!sink.records.some((r) => r.msg === "before the request"));
   await log.close();
 });
+
+test(
+  "the Elysia plugin's replay: a route's error replays its lead-up, logged through requestLogger",
+  LIMIT,
+  async () => {
+    const sink = memorySink();
+    const log = createLogger({ level: "info", sinks: [sink] });
+    const app = new Elysia()
+      .use(elysiaLogging({ log, replay: "error" }))
+      .get("/buy", ({ request }) => {
+        requestLogger(request).debug("checking stock");
+        throw new Error("no stock");
+      })
+      .get("/ok", ({ request }) => {
+        requestLogger(request).debug("fine");
+        return "ok";
+      });
+    const res = await app.fetch(
+      new Request("http://localhost/buy", {
+        headers: { "x-request-id": "e-1" },
+      }),
+    );
+    assert.equal(res.status, 500);
+    await res.text();
+    await (await app.fetch(new Request("http://localhost/ok"))).text();
+    // Elysia logs a request after its response was sent.
+    const deadline = Date.now() + 5000;
+    while (
+      !sink.records.some((r) => r.msg === "checking stock") &&
+      Date.now() < deadline
+    ) {
+      await new Promise((done) => setTimeout(done, 10));
+      await log.flush();
+    }
+    assert.deepEqual(
+      sink.records.filter((r) => r.fields.request_id === "e-1").map((r) => [
+        r.msg,
+        r.fields.replay,
+      ]),
+      [
+        ["request", undefined],
+        ["replay: request failed", "request failed"],
+        ["checking stock", "request failed"],
+      ],
+    );
+    assert.ok(!sink.records.some((r) => r.msg === "fine"));
+    await log.close();
+  },
+);
