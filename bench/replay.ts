@@ -165,7 +165,8 @@ async function cpuPerRequest(
     : (after - before) / (batches * BATCH);
 }
 
-const FAIL = `a request that fails: ${STEPS} debug events, then 500 (ns per request)`;
+const FAIL =
+  `a request that fails: ${STEPS} debug events, then 500 (ns per request)`;
 const PASS =
   `a request that succeeds: ${STEPS} debug events + its info event (ns per logged event)`;
 
@@ -208,10 +209,12 @@ const cases: BenchCase[] = [
 ];
 
 // Check both do the same work: 51 lines per failing request, 1 per other.
-for (const [fail, batch] of [[true, ttlogBatch], [true, logtapeBatch], [
-  false,
-  ttlogBatch,
-], [false, logtapeBatch]] as const) {
+for (
+  const [fail, batch] of [[true, ttlogBatch], [true, logtapeBatch], [
+    false,
+    ttlogBatch,
+  ], [false, logtapeBatch]] as const
+) {
   failing = fail;
   lines = 0;
   await batch();
@@ -229,13 +232,15 @@ const rows: BenchRow[] = await runRounds(cases, { budgetMs: 300 });
 
 const cpu: Record<string, number | undefined> = {};
 for (let round = 0; round < 3; round++) {
-  for (const [name, fail, batch] of [
-    ["ttlog fail", true, ttlogBatch],
-    ["logtape fail", true, logtapeBatch],
-    ["ttlog pass", false, ttlogBatch],
-    ["ttlog pass, no replay", false, plainBatch],
-    ["logtape pass", false, logtapeBatch],
-  ] as const) {
+  for (
+    const [name, fail, batch] of [
+      ["ttlog fail", true, ttlogBatch],
+      ["logtape fail", true, logtapeBatch],
+      ["ttlog pass", false, ttlogBatch],
+      ["ttlog pass, no replay", false, plainBatch],
+      ["logtape pass", false, logtapeBatch],
+    ] as const
+  ) {
     failing = fail;
     const ns = await cpuPerRequest(batch, 100);
     if (ns !== undefined) cpu[name] = Math.min(cpu[name] ?? Infinity, ns);
