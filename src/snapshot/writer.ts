@@ -237,8 +237,47 @@ export function writeSnapshotFile(
     fs.closeSync(fd);
   }
   fs.renameSync(temporary, path);
-  prune(options.dir, `ttlog-${safePart(snapshot.service)}-`, options.keep);
+  prune(options.dir, snapshot.service, options.keep);
   return path;
+}
+
+/** Regular-expression text matching `text` literally. */
+function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
+}
+
+/**
+ * A snapshot file of `service` exactly: `ttlog-<service>-<pid>-<time>-...`.
+ * "api" must not match "api-admin"'s files, nor "api-1"'s: the pid and the
+ * time after the service pin where the service ends.
+ */
+function ownFiles(service: string): RegExp {
+  return new RegExp(
+    `^ttlog-${
+      literal(safePart(service))
+    }-\\d+-\\d{8}T\\d{6}\\.\\d{3}Z-[A-Za-z0-9_.-]*\\.ttlog$`,
+  );
+}
+
+/** A writer's temporary file: `.ttlog-<service>-<pid>-...ttlog.<random>.tmp`. */
+const TEMPORARY =
+  /^\.ttlog-[A-Za-z0-9_.-]+?-(\d+)-\d{8}T\d{6}\.\d{3}Z-[A-Za-z0-9_.-]*\.ttlog\.[a-z0-9]+\.tmp$/;
+
+/** A temporary file this old is stale, whoever wrote it. */
+const STALE_MS = 5 * 60_000;
+
+/** Whether a process with this id runs (or may: another user's). */
+function running(pid: number): boolean {
+  const proc = tryBuiltin<{ kill?: (pid: number, signal: number) => void }>(
+    "node:process",
+  );
+  if (proc?.kill === undefined) return true;
+  try {
+    proc.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === "EPERM";
+  }
 }
 
 /** The records of `capture` whose fields match `where`. */
@@ -321,12 +360,35 @@ function withEvent(
   }
 }
 
-/** Deletes the oldest snapshots of a service past `keep`. */
-function prune(dir: string, prefix: string, keep: number): void {
+/**
+ * Deletes the oldest snapshots of a service past `keep` (its own files only,
+ * matched exactly), and temporary files left by writers that died mid-write
+ * (their process is gone, or they are over five minutes old).
+ */
+function prune(dir: string, service: string, keep: number): void {
   const fs = nodeFs("snapshot");
-  const files = fs.readdirSync(dir)
-    .filter((name) => name.startsWith(prefix) && name.endsWith(".ttlog"))
-    .map((name) => ({ name, time: fs.statSync(`${dir}/${name}`).mtimeMs }))
+  const names = fs.readdirSync(dir);
+  const now = Date.now();
+  for (const name of names) {
+    const match = TEMPORARY.exec(name);
+    if (match === null) continue;
+    try {
+      const age = now - fs.statSync(`${dir}/${name}`).mtimeMs;
+      if (age > STALE_MS || !running(Number(match[1]))) {
+        fs.unlinkSync(`${dir}/${name}`);
+      }
+    } catch { /* gone meanwhile */ }
+  }
+  const own = ownFiles(service);
+  const files = names
+    .filter((name) => own.test(name))
+    .flatMap((name) => {
+      try {
+        return [{ name, time: fs.statSync(`${dir}/${name}`).mtimeMs }];
+      } catch {
+        return []; // removed meanwhile
+      }
+    })
     .sort((a, b) => b.time - a.time || (a.name < b.name ? 1 : -1));
   for (const file of files.slice(keep)) {
     try {
