@@ -6,7 +6,10 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  utimesSync,
+  writeFileSync,
 } from "node:fs";
+import process from "node:process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -282,6 +285,64 @@ test("snapshot({ where }) keeps only the matching events (one request's, by its 
           /snapshot: options must be \{ where\?/.test(error.message),
       );
     }
+    await log.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("keep prunes a service's own files only: not those of a service whose name it begins (api, api-admin, api-1)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "ttlog-keep-"));
+  try {
+    const loggers = ["api", "api-admin", "api-1"].map((service) =>
+      createLogger({
+        service,
+        sinks: [memorySink()],
+        snapshot: { dir, keep: 2 },
+      })
+    );
+    for (let round = 0; round < 3; round++) {
+      for (const log of loggers) await log.snapshot(`round ${round}`);
+    }
+    const files = readdirSync(dir).sort();
+    const of = (service: string) =>
+      files.filter((name) =>
+        new RegExp(`^ttlog-${service}-\\d+-\\d{8}T`).test(name)
+      );
+    assert.equal(of("api").length, 2, files.join("\n"));
+    assert.equal(of("api-admin").length, 2, files.join("\n"));
+    assert.equal(of("api-1").length, 2, files.join("\n"));
+    for (const log of loggers) await log.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a writer's temporary file left by a dead process (or over five minutes old) is removed by the next snapshot; a live one stays", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "ttlog-tmp-"));
+  try {
+    const stamp = "20261203T101010.123Z";
+    // A pid that cannot run (above the kernel's pid limit).
+    const dead = `.ttlog-api-4194999-${stamp}-crash.ttlog.abc123.tmp`;
+    const old = `.ttlog-api-${process.pid}-${stamp}-crash.ttlog.def456.tmp`;
+    const live = `.ttlog-api-${process.pid}-${stamp}-manual.ttlog.ghi789.tmp`;
+    const other = "notes.tmp";
+    for (const name of [dead, old, live, other]) {
+      writeFileSync(join(dir, name), "partial");
+    }
+    const tenMinutesAgo = new Date(Date.now() - 600_000);
+    utimesSync(join(dir, old), tenMinutesAgo, tenMinutesAgo);
+    const log = createLogger({
+      service: "web",
+      sinks: [memorySink()],
+      snapshot: { dir },
+    });
+    await log.snapshot("now");
+    const names = readdirSync(dir);
+    assert.ok(!names.includes(dead), names.join(", "));
+    assert.ok(!names.includes(old), names.join(", "));
+    assert.ok(names.includes(live), names.join(", "));
+    assert.ok(names.includes(other), names.join(", "));
     await log.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
