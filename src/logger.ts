@@ -1120,6 +1120,18 @@ function isTemplate(value: unknown): value is TemplateStringsArray {
   return Array.isArray(value) && (value as { raw?: unknown }).raw !== undefined;
 }
 
+/**
+ * {@link isFields} for values from users, where a Proxy's traps may throw:
+ * any other object then counts as fields (their encoding says what failed).
+ */
+function isFieldsSafe(value: unknown): value is Fields {
+  try {
+    return isFields(value);
+  } catch {
+    return typeof value === "object" && value !== null;
+  }
+}
+
 function isFields(value: unknown): value is Fields {
   return typeof value === "object" && value !== null && !Array.isArray(value) &&
     !(value instanceof Error);
@@ -1432,7 +1444,7 @@ class LoggerImpl implements Logger {
     if (typeof target === "string") {
       validateTarget(target);
       childTarget = childTarget === "" ? target : `${childTarget}.${target}`;
-    } else if (isFields(target)) {
+    } else if (isFieldsSafe(target)) {
       bound = target;
     } else {
       throw new TtlogConfigError(
@@ -1443,12 +1455,25 @@ class LoggerImpl implements Logger {
     }
     let blob = this.#ctx.bound;
     if (bound !== undefined) {
-      if (!isFields(bound)) {
+      if (!isFieldsSafe(bound)) {
         throw new TtlogConfigError(
           `child: fields must be a plain object, got ${safeString(bound)}`,
         );
       }
-      const own = core.recorder.detached(() => core.recorder.fields(bound));
+      const recorder = core.recorder;
+      let own: Uint8Array;
+      try {
+        own = recorder.detached(() => recorder.fields(bound));
+      } catch (error) {
+        // A hostile value (a Proxy whose traps throw): the child still logs,
+        // and its events say what became of the fields, as a log call's do.
+        own = recorder.detached(() =>
+          recorder.field(
+            "…",
+            `[ttlog could not encode the bound fields: ${safeString(error)}]`,
+          )
+        );
+      }
       blob = blob === null ? own : concat(blob, own);
     }
     return new LoggerImpl(core, core.context(childTarget, blob));

@@ -858,3 +858,45 @@ test("redaction covers Map entries keyed like a redacted field; other keys and n
   assert.equal(text.includes(secret), false);
   await log.close();
 });
+
+test("child(name, fields) and span(name, fields) never throw a hostile Proxy's error; their events say what failed", async () => {
+  const sink = memorySink();
+  const log = createLogger({ sinks: [sink], level: "debug" });
+  const trap = () => {
+    throw new Error("trap");
+  };
+  const hostile = new Proxy({}, {
+    get: trap,
+    ownKeys: trap,
+    getPrototypeOf: trap,
+    has: trap,
+    getOwnPropertyDescriptor: trap,
+  });
+  const { proxy: revoked, revoke } = Proxy.revocable({}, {});
+  revoke();
+  for (const fields of [hostile, revoked]) {
+    log.child(fields as never).info("child");
+    log.child("db", fields as never).info("named child");
+    log.span("query", fields as never).end();
+  }
+  await log.flush();
+  assert.deepEqual(
+    sink.records.map((r) => r.msg),
+    [
+      "child",
+      "named child",
+      "query started",
+      "query ended",
+      "child",
+      "named child",
+      "query started",
+      "query ended",
+    ],
+  );
+  for (const record of sink.records) {
+    assert.match(JSON.stringify(record.fields), /Threw: .*(trap|revoked)/);
+  }
+  // Still refused: what is no object at all.
+  assert.throws(() => log.child(42 as never), TtlogConfigError);
+  await log.close();
+});
