@@ -1137,6 +1137,9 @@ function isFields(value: unknown): value is Fields {
     !(value instanceof Error);
 }
 
+/** 0: no dictionary, every key, target and message inline in its record. */
+const MIN_DICTIONARY_BYTES = 0;
+
 /** Where snapshots go when `snapshot.dir` is not given. */
 const DEFAULT_SNAPSHOT_DIR = "ttlog-snapshots";
 
@@ -1562,12 +1565,40 @@ function validateTarget(target: string): void {
   }
 }
 
-function validateOptions(options: LoggerOptions): void {
-  if (typeof options !== "object" || options === null) {
+/**
+ * A plain copy of the options (and of the objects and arrays in them), read
+ * once: a Proxy whose traps throw, or options changed after the call, then
+ * cannot reach the logger. Sinks themselves are not copied.
+ */
+function readOptions(options: LoggerOptions): LoggerOptions {
+  if (
+    typeof options !== "object" || options === null || Array.isArray(options)
+  ) {
     throw new TtlogConfigError(
-      `createLogger: options must be an object, got ${safeString(options)}`,
+      `createLogger: options must be an object, got ${
+        Array.isArray(options) ? "an array" : safeString(options)
+      }`,
     );
   }
+  const copy: Record<string, unknown> = { ...options };
+  for (const key of ["ring", "limits", "snapshot"]) {
+    const value = copy[key];
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+      copy[key] = { ...value };
+    }
+  }
+  const snapshot = copy.snapshot as Record<string, unknown> | undefined;
+  if (typeof snapshot?.window === "object" && snapshot.window !== null) {
+    snapshot.window = { ...snapshot.window };
+  }
+  if (Array.isArray(snapshot?.on)) snapshot.on = [...snapshot.on];
+  for (const key of ["sinks", "redact"]) {
+    if (Array.isArray(copy[key])) copy[key] = [...(copy[key] as unknown[])];
+  }
+  return copy as LoggerOptions;
+}
+
+function validateOptions(options: LoggerOptions): void {
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.includes(key)) {
       throw new TtlogConfigError(
@@ -1618,11 +1649,11 @@ function validateOptions(options: LoggerOptions): void {
     }
     if (
       ring.bytes !== undefined &&
-      (typeof ring.bytes !== "number" ||
+      (!Number.isInteger(ring.bytes) ||
         !(ring.bytes >= MIN_RING_BYTES && ring.bytes <= MAX_RING_BYTES))
     ) {
       throw new TtlogConfigError(
-        `createLogger: ring.bytes must be a number from ${MIN_RING_BYTES} to ${MAX_RING_BYTES}, got ${
+        `createLogger: ring.bytes must be an integer from ${MIN_RING_BYTES} to ${MAX_RING_BYTES}, got ${
           safeString(ring.bytes)
         }`,
       );
@@ -1659,19 +1690,24 @@ function validateOptions(options: LoggerOptions): void {
   if (
     options.redact !== undefined &&
     (!Array.isArray(options.redact) ||
-      options.redact.some((k) => typeof k !== "string"))
+      options.redact.some((k) => typeof k !== "string" || k === ""))
   ) {
     throw new TtlogConfigError(
-      `createLogger: redact must be an array of field names`,
+      `createLogger: redact must be an array of field names (non-empty strings), got ${
+        safeString(JSON.stringify(options.redact) ?? options.redact)
+      }`,
     );
   }
   if (
     options.dictionaryBytes !== undefined &&
-    (typeof options.dictionaryBytes !== "number" ||
-      !(options.dictionaryBytes >= 0 && options.dictionaryBytes <= 1 << 28))
+    (!Number.isInteger(options.dictionaryBytes) ||
+      !(options.dictionaryBytes >= MIN_DICTIONARY_BYTES &&
+        options.dictionaryBytes <= 1 << 28))
   ) {
     throw new TtlogConfigError(
-      `createLogger: dictionaryBytes must be a number from 0 to ${1 << 28}`,
+      `createLogger: dictionaryBytes must be an integer from ${MIN_DICTIONARY_BYTES} to ${
+        1 << 28
+      }, got ${safeString(options.dictionaryBytes)}`,
     );
   }
   for (const [key, value] of Object.entries(options.limits ?? {})) {
@@ -1882,8 +1918,18 @@ function useWorker(worker: boolean | "auto", sinks: readonly Sink[]): boolean {
  * ```
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  validateOptions(options);
-  const core = new Core(options);
+  let plain: LoggerOptions;
+  try {
+    plain = readOptions(options);
+    validateOptions(plain);
+  } catch (error) {
+    if (error instanceof TtlogConfigError) throw error;
+    // A Proxy's trap, a getter: what the options did, not ttlog.
+    throw new TtlogConfigError(
+      `createLogger: the options could not be read: ${safeString(error)}`,
+    );
+  }
+  const core = new Core(plain);
   return new LoggerImpl(core, core.context("", null));
 }
 

@@ -402,7 +402,11 @@ test("fileSink: bad options throw a TtlogConfigError naming the option and value
     ],
     [
       { path: "x", rotate: { bytes: 10, keep: 0 } },
-      /rotate\.keep must be an integer of at least 1, got 0/,
+      /rotate\.keep must be an integer from 1 to 1000, got 0/,
+    ],
+    [
+      { path: "x", rotate: { bytes: 10, keep: 1e9 } },
+      /rotate\.keep must be an integer from 1 to 1000, got 1000000000/,
     ],
     [
       { path: "x", rotate: { bytes: 10, keep: 2.5 } },

@@ -10,6 +10,7 @@ import {
 } from "../src/logger.ts";
 import { TtlogConfigError } from "../src/level.ts";
 import { LoggedError, type LogRecord, Marker } from "../src/record/values.ts";
+import type { Sink } from "../src/sinks/sink.ts";
 import { memorySink } from "../src/sinks/memory.ts";
 import type { Sink } from "../src/sinks/sink.ts";
 import {
@@ -629,7 +630,38 @@ test("createLogger rejects bad options with a TtlogConfigError naming the option
     [{ sinks: "console" }, /sinks/],
     [{ service: "" }, /service/],
     [{ dictionaryBytes: -1 }, /dictionaryBytes/],
+    [
+      { dictionaryBytes: 1024.5 },
+      /dictionaryBytes must be an integer.*1024\.5/,
+    ],
     [{ worker: "yes" }, /worker/],
+    [[], /options must be an object, got an array/],
+    [[{ level: "debug" }], /options must be an object, got an array/],
+    [{ ring: { bytes: 1024.5 } }, /ring\.bytes must be an integer.*1024\.5/],
+    [
+      { redact: [""] },
+      /redact must be an array of field names \(non-empty strings\), got \[""\]/,
+    ],
+    [
+      new Proxy({}, {
+        ownKeys() {
+          throw new Error("ownKeys trap");
+        },
+      }),
+      /createLogger: the options could not be read: Error: ownKeys trap/,
+    ],
+    [
+      {
+        sinks: [
+          new Proxy({}, {
+            get() {
+              throw new Error("a sink's get trap");
+            },
+          }),
+        ],
+      },
+      /createLogger: the options could not be read: Error: a sink's get trap/,
+    ],
   ];
   for (const [options, message] of cases) {
     assert.throws(
@@ -637,14 +669,37 @@ test("createLogger rejects bad options with a TtlogConfigError naming the option
       (error: unknown) => {
         assert.ok(
           error instanceof TtlogConfigError,
-          `${JSON.stringify(options)} threw ${error}`,
+          `${safeJson(options)} threw ${error}`,
         );
         assert.match(error.message, message);
         return true;
       },
-      JSON.stringify(options),
+      safeJson(options),
     );
   }
+});
+
+/** JSON of a test's options, or what reading them threw. */
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    return String(error);
+  }
+}
+
+test("options are read once: changing them afterwards changes nothing", async () => {
+  const sink = memorySink();
+  const options = { level: "info" as const, sinks: [sink] as Sink[] };
+  const log = createLogger(options);
+  options.sinks.push({ name: "late", write: () => {} });
+  (options as { level: string }).level = "debug";
+  log.debug("not emitted");
+  log.info("emitted");
+  await log.flush();
+  assert.deepEqual(sink.records.map((r) => r.msg), ["emitted"]);
+  assert.deepEqual(log.metrics().sinks.map((s) => s.name), ["memory"]);
+  await log.close();
 });
 
 test("child() rejects bad targets and fields with a TtlogConfigError", async () => {

@@ -161,6 +161,8 @@ const OPTION_KEYS = [
   "color",
 ];
 const ROTATE_KEYS = ["bytes", "interval", "keep"];
+/** The most rotated files kept: past that, rotation no longer bounds the disk. */
+const MAX_KEEP = 1000;
 
 /** The options after validation, with defaults filled in: plain data. */
 interface Settings {
@@ -1008,9 +1010,9 @@ function validate(options: FileSinkOptions): Settings {
       }
     }
     const keep = rotate.keep ?? 5;
-    if (!isPositiveInteger(keep)) {
+    if (!isPositiveInteger(keep) || keep > MAX_KEEP) {
       throw new TtlogConfigError(
-        `fileSink: rotate.keep must be an integer of at least 1, got ${
+        `fileSink: rotate.keep must be an integer from 1 to ${MAX_KEEP}, got ${
           describeValue(rotate.keep)
         }`,
       );
