@@ -22,7 +22,16 @@ const CHILD = fileURLToPath(
 /** Far above a normal run (well under a second); hitting it is a hang. */
 const HANG_MS = 30_000;
 
-type How = "end" | "exit" | "sigterm" | "sigint";
+type How = "end" | "exit" | "deno-exit" | "sigterm" | "sigint";
+
+/** The ways to end: `Deno.exit()` exists only on Deno. */
+const HOWS: readonly How[] = [
+  "end",
+  "exit",
+  ...("Deno" in globalThis ? ["deno-exit" as const] : []),
+  "sigterm",
+  "sigint",
+];
 type Drain = "worker" | "inline" | "stuck" | "none";
 
 function run(
@@ -71,7 +80,7 @@ function assertAllInOrder(path: string, label: string): void {
 }
 
 for (const drain of ["worker", "inline"] as const) {
-  for (const how of ["end", "exit", "sigterm", "sigint"] as const) {
+  for (const how of HOWS) {
     test(
       `${how}, drain ${drain}: every event in order, same exit as without ttlog`,
       LIMIT,
@@ -105,7 +114,7 @@ for (const drain of ["worker", "inline"] as const) {
 /** A stuck sink with exitTimeoutMs 500: 20 times that is a hang. */
 const STUCK_HANG_MS = 10_000;
 
-for (const how of ["end", "exit", "sigterm", "sigint"] as const) {
+for (const how of HOWS) {
   test(
     `${how}, drain worker stuck in a sink: ends within the exit timeout, as without ttlog`,
     LIMIT,

@@ -71,8 +71,24 @@ export function onProcessExit(handlers: ExitHandlers): () => void {
   const process = processLike();
   if (process === undefined) return () => {};
   const beforeExit = () => handlers.beforeExit();
-  const exit = (code: unknown) =>
+  let exited = false;
+  const exit = (code: unknown) => {
+    // Deno runs both hooks below for process.exit() and the program's end.
+    if (exited) return;
+    exited = true;
     handlers.exit(typeof code === "number" ? code : 0);
+  };
+  // Deno.exit() runs "unload" listeners but no process "exit" ones.
+  const deno = (globalThis as { Deno?: { exitCode?: number } }).Deno;
+  const target = globalThis as {
+    addEventListener?: (type: string, listener: () => void) => void;
+    removeEventListener?: (type: string, listener: () => void) => void;
+  };
+  const unload = deno !== undefined &&
+      typeof target.addEventListener === "function"
+    ? () => exit(deno.exitCode ?? 0)
+    : undefined;
+  if (unload !== undefined) target.addEventListener!("unload", unload);
   const signals: [string, (...args: unknown[]) => void][] = [];
   process.on("beforeExit", beforeExit);
   process.on("exit", exit);
@@ -123,6 +139,7 @@ export function onProcessExit(handlers: ExitHandlers): () => void {
   return () => {
     process.off("beforeExit", beforeExit);
     process.off("exit", exit);
+    if (unload !== undefined) target.removeEventListener?.("unload", unload);
     process.off("uncaughtExceptionMonitor", monitor);
     if (rejection !== undefined) {
       process.off("unhandledRejection", rejection);
