@@ -1075,6 +1075,44 @@ class Core {
   }
 }
 
+/** Calls deferred per closed record, and nesting of deferred calls, at most. */
+const MAX_DEFERRED = 64;
+const MAX_DEFER_DEPTH = 4;
+let deferDropsReported = false;
+
+/**
+ * Keeps a log call made while a record is open (see Recorder.open), or,
+ * past the bounds (a getter that logs the value it belongs to), counts it
+ * as dropped and says so once.
+ */
+function deferCall(rec: Recorder, call: () => void): void {
+  const queue = rec.deferred ??= [];
+  if (queue.length < MAX_DEFERRED && rec.deferDepth < MAX_DEFER_DEPTH) {
+    queue.push(call);
+    return;
+  }
+  rec.dropped++;
+  if (!deferDropsReported) {
+    deferDropsReported = true;
+    runtime.write(
+      "stderr",
+      "ttlog: events logged from inside a value being logged (a getter or toJSON that logs) were dropped: too many, or nested too deep\n",
+    );
+  }
+}
+
+/** Runs the log calls deferred while a record was open. */
+function runDeferred(rec: Recorder): void {
+  const queue = rec.deferred!;
+  rec.deferred = null;
+  rec.deferDepth++;
+  try {
+    for (const call of queue) call();
+  } finally {
+    rec.deferDepth--;
+  }
+}
+
 /** Room a template value needs before it starts (the recorder's room per item). */
 const VALUE_ROOM = 24;
 
@@ -1275,6 +1313,12 @@ class LoggerImpl implements Logger {
     extra: unknown[] | undefined,
   ): void {
     const rec = this.#core.recorder;
+    if (rec.open) {
+      // Logged from inside a value being logged (a getter, a toJSON): it
+      // goes in once the record being encoded is closed.
+      deferCall(rec, () => this.#log(level, n, first, a, b, c, d, extra));
+      return;
+    }
     const ctx = this.#ctx;
     try {
       if (typeof first === "string") {
@@ -1347,6 +1391,7 @@ class LoggerImpl implements Logger {
       rec.abort();
       this.#logUnloggable(level, first, error);
     }
+    if (rec.deferred !== null) runDeferred(rec);
   }
 
   /** The rarer forms: fields or an Error first, or a message that is not a string. */
@@ -1478,6 +1523,8 @@ class LoggerImpl implements Logger {
         );
       }
       blob = blob === null ? own : concat(blob, own);
+      // A getter among the fields that logged: its events go in now.
+      if (recorder.deferred !== null && !recorder.open) runDeferred(recorder);
     }
     return new LoggerImpl(core, core.context(childTarget, blob));
   }

@@ -11,6 +11,10 @@ import {
 import { TtlogConfigError } from "../src/level.ts";
 import { LoggedError, type LogRecord, Marker } from "../src/record/values.ts";
 import type { Sink } from "../src/sinks/sink.ts";
+import { fileSink } from "../src/sinks/file.ts";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { memorySink } from "../src/sinks/memory.ts";
 import type { Sink } from "../src/sinks/sink.ts";
 import {
@@ -955,3 +959,80 @@ test("child(name, fields) and span(name, fields) never throw a hostile Proxy's e
   assert.throws(() => log.child(42 as never), TtlogConfigError);
   await log.close();
 });
+
+for (const worker of [false, true]) {
+  test(
+    `a log call made while a value is being logged (a getter, toJSON, a child's fields, an array) goes in after it; nothing stays pending (drain ${
+      worker ? "in its worker" : "inline"
+    })`,
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "ttlog-reentrant-"));
+      const path = join(dir, "out.ndjson");
+      try {
+        const log = createLogger({
+          level: "debug",
+          worker,
+          sinks: [fileSink({ path, format: "ndjson" })],
+        });
+        const lazy = {
+          get value() {
+            log.info("from a getter", { n: 1 });
+            return 42;
+          },
+        };
+        const json = {
+          toJSON() {
+            log.warn("from toJSON");
+            return "j";
+          },
+        };
+        log.info("outer", { lazy });
+        log.info("outer2", { json, n: 1 });
+        log.info("in an array", { items: [lazy] });
+        const child = log.child({ lazy });
+        child.info("child's own");
+        // A getter that logs the object it belongs to: bounded, not a hang.
+        const loop: Record<string, unknown> = {};
+        Object.defineProperty(loop, "again", {
+          enumerable: true,
+          get() {
+            log.info("loop", { loop });
+            return 1;
+          },
+        });
+        log.info("looping", { loop });
+        log.info("after");
+        await log.flush();
+        const lines = readFileSync(path, "utf8").trim().split("\n").map((l) =>
+          JSON.parse(l) as Record<string, unknown>
+        );
+        const msgs = lines.map((l) => l.msg);
+        assert.deepEqual(msgs.slice(0, 9), [
+          "outer",
+          "from a getter",
+          "outer2",
+          "from toJSON",
+          "in an array",
+          "from a getter",
+          "from a getter",
+          "child's own",
+          "looping",
+        ]);
+        assert.equal(msgs.at(-1), "after");
+        assert.ok(msgs.filter((m) => m === "loop").length <= 4);
+        const m = log.metrics();
+        assert.equal(m.pending, 0);
+        assert.equal(m.lost, 0);
+        assert.equal(
+          m.logged,
+          m.emitted + m.filtered + m.dropped + m.lost + m.pending,
+        );
+        assert.equal(m.emitted, lines.length);
+        await log.close();
+        assert.equal(log.metrics().pending, 0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+}

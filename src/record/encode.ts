@@ -291,8 +291,20 @@ export class Recorder {
     this.start = index;
     this.pos = index + HEADER_BYTES;
     this.end = index + max - SLACK;
+    this.open = true;
     return true;
   }
+
+  /**
+   * Whether a record is being encoded (begin() to commit() or abort(), or a
+   * detached encoding): a log call made meanwhile, from a getter or a
+   * toJSON of a value being logged, must not begin another.
+   */
+  open = false;
+  /** Log calls made while a record was open, run once it is closed. */
+  deferred: (() => void)[] | null = null;
+  /** How deep deferred calls are running (a getter that logs itself, again). */
+  deferDepth = 0;
 
   /** Makes the record visible to the drain and wakes it if it may be asleep. */
   commit(): void {
@@ -306,6 +318,7 @@ export class Recorder {
     if ((this.seq & 1023) === 0 && this.coarse !== null) this.#checkClock();
     this.recorded++;
     this.recordedBytes += length;
+    this.open = false;
     Atomics.store(this.ctl, CTL_COMMIT, w);
     const waiting = Atomics.load(this.ctl, CTL_WAITING);
     if (waiting !== 0) {
@@ -332,6 +345,7 @@ export class Recorder {
   /** Abandons the record being written (nothing becomes visible). */
   abort(): void {
     this.pos = this.start;
+    this.open = false;
   }
 
   #makeRoom(need: number): boolean {
@@ -379,15 +393,18 @@ export class Recorder {
    */
   detached(fill: () => void): Uint8Array {
     const saved = [this.u8, this.start, this.pos, this.end] as const;
+    const open = this.open;
     this.u8 = this.#detached;
     this.start = 0;
     this.pos = 0;
     this.end = this.#detached.length - SLACK;
+    this.open = true;
     try {
       fill();
       return this.#detached.slice(0, this.pos);
     } finally {
       [this.u8, this.start, this.pos, this.end] = saved;
+      this.open = open;
     }
   }
 
