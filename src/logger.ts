@@ -1314,9 +1314,7 @@ class LoggerImpl implements Logger {
   ): void {
     const rec = this.#core.recorder;
     if (rec.open) {
-      // Logged from inside a value being logged (a getter, a toJSON): it
-      // goes in once the record being encoded is closed.
-      deferCall(rec, () => this.#log(level, n, first, a, b, c, d, extra));
+      this.#deferLog(level, n, first, a, b, c, d, extra);
       return;
     }
     const ctx = this.#ctx;
@@ -1392,6 +1390,27 @@ class LoggerImpl implements Logger {
       this.#logUnloggable(level, first, error);
     }
     if (rec.deferred !== null) runDeferred(rec);
+  }
+
+  /**
+   * A call made from inside a value being logged (a getter, a toJSON): it
+   * goes in once the record being encoded is closed. Apart from #log, so
+   * that #log stays small enough to inline.
+   */
+  #deferLog(
+    level: number,
+    n: number,
+    first: unknown,
+    a: unknown,
+    b: unknown,
+    c: unknown,
+    d: unknown,
+    extra: unknown[] | undefined,
+  ): void {
+    deferCall(
+      this.#core.recorder,
+      () => this.#log(level, n, first, a, b, c, d, extra),
+    );
   }
 
   /** The rarer forms: fields or an Error first, or a message that is not a string. */
