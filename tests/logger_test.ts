@@ -10,7 +10,6 @@ import {
 } from "../src/logger.ts";
 import { TtlogConfigError } from "../src/level.ts";
 import { LoggedError, type LogRecord, Marker } from "../src/record/values.ts";
-import type { Sink } from "../src/sinks/sink.ts";
 import { fileSink } from "../src/sinks/file.ts";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
