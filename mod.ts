@@ -108,6 +108,7 @@ export type {
   RawEntry,
   RawLoss,
   Sink,
+  SinkDelivery,
   SinkSpec,
 } from "./src/sinks/sink.ts";
 export {

@@ -82,8 +82,17 @@ export interface Metrics {
   readonly snapshotStoreErrors: number;
   /** Snapshots whose store promise has not settled. */
   readonly snapshotStoresPending: number;
-  /** Per sink: records written and failures. */
-  readonly sinks: readonly { name: string; written: number; errors: number }[];
+  /**
+   * Per sink: records that reached it (for a network sink that batches,
+   * its destination), records lost on the way, and failures; counted the
+   * same whichever thread drains.
+   */
+  readonly sinks: readonly {
+    name: string;
+    written: number;
+    dropped: number;
+    errors: number;
+  }[];
 }
 
 /**
@@ -255,11 +264,18 @@ export function prometheusText(log: HasMetrics, service?: string): string {
       m.worker ? 1 : 0
     }\n`;
   out +=
-    `# HELP ttlog_sink_written_total Records handed to each sink.\n# TYPE ttlog_sink_written_total counter\n`;
+    `# HELP ttlog_sink_written_total Records that reached each sink (a network sink's destination).\n# TYPE ttlog_sink_written_total counter\n`;
   for (const sink of m.sinks) {
     out += `ttlog_sink_written_total{${base},sink="${
       label(sink.name)
     }"} ${sink.written}\n`;
+  }
+  out +=
+    `# HELP ttlog_sink_dropped_total Records each sink lost or gave up on.\n# TYPE ttlog_sink_dropped_total counter\n`;
+  for (const sink of m.sinks) {
+    out += `ttlog_sink_dropped_total{${base},sink="${
+      label(sink.name)
+    }"} ${sink.dropped}\n`;
   }
   out +=
     `# HELP ttlog_sink_errors_total Failed writes per sink.\n# TYPE ttlog_sink_errors_total counter\n`;

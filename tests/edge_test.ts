@@ -138,7 +138,12 @@ test("a sink that asks for retries gets the failed batch again until it succeeds
   assert.deepEqual(got, ["one", "two"]);
   assert.deepEqual(sink.records.map((r) => r.msg), ["one", "two"]);
   const m = log.metrics();
-  assert.deepEqual(m.sinks[0], { name: "flaky", written: 2, errors: 2 });
+  assert.deepEqual(m.sinks[0], {
+    name: "flaky",
+    written: 2,
+    dropped: 0,
+    errors: 2,
+  });
   await log.close();
 });
 
@@ -160,9 +165,11 @@ test("a sink without retry is not written again; the other sinks still get every
   await log.flush();
   assert.equal(calls, 2);
   assert.equal(sink.records.length, 2);
+  // Each failed batch (one event each) is counted as dropped.
   assert.deepEqual(log.metrics().sinks[0], {
     name: "broken",
     written: 0,
+    dropped: 2,
     errors: 2,
   });
   await log.close();

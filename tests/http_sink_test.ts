@@ -797,3 +797,43 @@ test("in a drain worker: the sink is rebuilt from its spec and delivers", async 
     await server.close();
   }
 });
+
+for (const worker of [false, true]) {
+  test(
+    `metrics().sinks tells what reached the endpoint, not what was handed over: rejected batches are dropped, not written (drain ${
+      worker ? "in its worker" : "inline"
+    })`,
+    async () => {
+      // Every other request is refused for good (400): its events are lost.
+      const server = await startServer((i) => ({
+        status: i % 2 === 0 ? 200 : 400,
+      }));
+      try {
+        const log = createLogger({
+          worker,
+          sinks: [httpSink({
+            url: server.url,
+            batch: { events: 10, ms: 1 },
+          })],
+        });
+        for (let i = 0; i < 40; i++) log.info("event", { i });
+        await log.flush();
+        await log.close();
+        const accepted = server.accepted.reduce(
+          (n, r) =>
+            n +
+            r.text.split("\n").filter((l) => l.includes('"msg":"event"'))
+              .length,
+          0,
+        );
+        const [m] = log.metrics().sinks;
+        assert.equal(log.metrics().worker, worker);
+        assert.equal(m.written, accepted, JSON.stringify(m));
+        assert.equal(m.written + m.dropped, 40, JSON.stringify(m));
+        assert.ok(m.dropped > 0 && m.errors > 0, JSON.stringify(m));
+      } finally {
+        await server.close();
+      }
+    },
+  );
+}

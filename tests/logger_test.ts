@@ -808,7 +808,12 @@ test("metrics(): shape, counters and ring figures", async () => {
       sinks: undefined,
     },
   );
-  assert.deepEqual(fresh.sinks, [{ name: "memory", written: 0, errors: 0 }]);
+  assert.deepEqual(fresh.sinks, [{
+    name: "memory",
+    written: 0,
+    dropped: 0,
+    errors: 0,
+  }]);
   log.info("one", { a: 1 });
   log.debug("two");
   const before = log.metrics();
@@ -824,7 +829,12 @@ test("metrics(): shape, counters and ring figures", async () => {
   assert.equal(m.filtered, 1);
   assert.equal(m.pending, 0);
   assert.ok(m.ringHighWater >= m.ringUsed);
-  assert.deepEqual(m.sinks, [{ name: "memory", written: 1, errors: 0 }]);
+  assert.deepEqual(m.sinks, [{
+    name: "memory",
+    written: 1,
+    dropped: 0,
+    errors: 0,
+  }]);
   assert.equal(m.drainPasses, 1);
   assert.ok(m.drainBatchMsP99 >= m.drainBatchMsP50 && m.drainBatchMsP50 >= 0);
   for (const key of METRICS_KEYS) {
@@ -879,11 +889,22 @@ test("a throwing or rejecting sink does not stop the others; its errors are coun
   assert.deepEqual(byName.throwing, {
     name: "throwing",
     written: 0,
+    dropped: 3,
     errors: 2,
   });
-  assert.deepEqual(byName.memory, { name: "memory", written: 3, errors: 0 });
+  assert.deepEqual(byName.memory, {
+    name: "memory",
+    written: 3,
+    dropped: 0,
+    errors: 0,
+  });
   assert.equal(byName.rejecting.errors, 2 + flushFailures);
-  assert.deepEqual(byName.slow, { name: "slow", written: 3, errors: 0 });
+  assert.deepEqual(byName.slow, {
+    name: "slow",
+    written: 3,
+    dropped: 0,
+    errors: 0,
+  });
   assert.deepEqual(m.sinks.map((s) => s.name), [
     "throwing",
     "memory",

@@ -40,7 +40,9 @@ const F_PASSES = 5;
 const F_SINKS = 8;
 /** Sinks whose counters the control block holds. */
 export const MAX_SINKS = 32;
-const F_TIMES = F_SINKS + 2 * MAX_SINKS;
+/** Numbers per sink: written, dropped, errors. */
+const PER_SINK = 3;
+const F_TIMES = F_SINKS + PER_SINK * MAX_SINKS;
 
 /** Views of a control block. */
 export interface Control {
@@ -72,7 +74,7 @@ export function viewControl(buffer: SharedArrayBuffer): Control {
 export function publishCounters(
   control: Control,
   counters: DrainCounters,
-  sinks: readonly { written: number; errors: number }[],
+  sinks: readonly { written: number; dropped: number; errors: number }[],
   passTimes: Float64Array,
 ): void {
   const f = control.numbers;
@@ -83,8 +85,9 @@ export function publishCounters(
   f[F_DROPPED_SEEN] = counters.droppedSeen;
   f[F_PASSES] = counters.passes;
   for (let i = 0; i < sinks.length && i < MAX_SINKS; i++) {
-    f[F_SINKS + 2 * i] = sinks[i].written;
-    f[F_SINKS + 2 * i + 1] = sinks[i].errors;
+    f[F_SINKS + PER_SINK * i] = sinks[i].written;
+    f[F_SINKS + PER_SINK * i + 1] = sinks[i].dropped;
+    f[F_SINKS + PER_SINK * i + 2] = sinks[i].errors;
   }
   f.set(passTimes, F_TIMES);
 }
@@ -106,11 +109,12 @@ export function readCounters(control: Control): DrainCounters {
 export function readSinkCounters(
   control: Control,
   count: number,
-): { written: number; errors: number }[] {
+): { written: number; dropped: number; errors: number }[] {
   const f = control.numbers;
   const out = [];
   for (let i = 0; i < count && i < MAX_SINKS; i++) {
-    out.push({ written: f[F_SINKS + 2 * i], errors: f[F_SINKS + 2 * i + 1] });
+    const at = F_SINKS + PER_SINK * i;
+    out.push({ written: f[at], dropped: f[at + 1], errors: f[at + 2] });
   }
   return out;
 }

@@ -32,7 +32,13 @@ import {
   S_LOSS_RECORDS,
   S_LOST,
 } from "../ring/ring.ts";
-import type { RawBatch, RawEntry, RawLoss, Sink } from "../sinks/sink.ts";
+import type {
+  RawBatch,
+  RawEntry,
+  RawLoss,
+  Sink,
+  SinkDelivery,
+} from "../sinks/sink.ts";
 import type { ReplayDelivery } from "../snapshot/replay.ts";
 
 /** Records read from one ring per pass, at most (keeps each pass short). */
@@ -47,9 +53,11 @@ const DICTIONARY_BYTES_WORD = 1;
 
 /** Per-sink delivery counters. */
 export interface SinkMetrics {
-  /** Records handed to the sink. */
+  /** Records the sink took (or, with `delivery`, that reached its destination). */
   written: number;
-  /** Writes that threw or rejected. */
+  /** Records lost: a write that failed for good, or what the sink gave up on. */
+  dropped: number;
+  /** Writes that threw or rejected, and the sink's own failures. */
   errors: number;
 }
 
@@ -162,6 +170,20 @@ export function percentile(
   return sorted[Math.min(n - 1, Math.floor(p * n))];
 }
 
+/** A sink's own delivery counters, if it keeps them (never throws). */
+function readDelivery(sink: Sink): SinkDelivery | undefined {
+  try {
+    const own = sink.delivery;
+    return own === undefined || own === null ? undefined : {
+      written: Number(own.written) || 0,
+      dropped: Number(own.dropped) || 0,
+      errors: Number(own.errors) || 0,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads rings, filters, accounts, delivers. */
 export class Drain {
   readonly counters: DrainCounters = {
@@ -195,7 +217,7 @@ export class Drain {
     this.#sinks = options.sinks.map((sink) => ({
       sink,
       raw: typeof sink.writeRaw === "function",
-      metrics: { written: 0, errors: 0 },
+      metrics: { written: 0, dropped: 0, errors: 0 },
       pending: new Set(),
       lastReport: -Infinity,
     }));
@@ -208,9 +230,21 @@ export class Drain {
     this.#sources.push(new Source(source, this.#sources.length));
   }
 
-  /** Per-sink counters, by position in the sinks list. */
-  sinkMetrics(): { name: string; written: number; errors: number }[] {
-    return this.#sinks.map((s) => ({ name: s.sink.name, ...s.metrics }));
+  /**
+   * Per-sink counters, by position in the sinks list: a sink's own
+   * `delivery` where it has one (what reached the destination), else what
+   * the drain handed it.
+   */
+  sinkMetrics(): ({ name: string } & SinkMetrics)[] {
+    return this.#sinks.map((s) => {
+      const own = readDelivery(s.sink);
+      return own === undefined ? { name: s.sink.name, ...s.metrics } : {
+        name: s.sink.name,
+        written: own.written,
+        dropped: s.metrics.dropped + own.dropped,
+        errors: s.metrics.errors + own.errors,
+      };
+    });
   }
 
   /** Each ring's commit position now: a flush is done once reading passes them. */
@@ -621,7 +655,10 @@ export class Drain {
     const failed = (error: unknown) => {
       this.#sinkFailed(state, error);
       const retry = state.sink.retry;
-      if (retry === undefined || attempt >= retry.attempts) return;
+      if (retry === undefined || attempt >= retry.attempts) {
+        state.metrics.dropped += size;
+        return;
+      }
       const delay = retry.delayMs * 2 ** (attempt - 1);
       const again = new Promise<void>((resolve) => {
         setTimeout(() => {

@@ -295,12 +295,18 @@ export class WorkerHost {
   }
 
   /** Per-sink counters. */
-  sinkMetrics(): { name: string; written: number; errors: number }[] {
+  sinkMetrics(): {
+    name: string;
+    written: number;
+    dropped: number;
+    errors: number;
+  }[] {
     const worker = readSinkCounters(this.#control, this.#sinks.length);
     const fallback = this.#fallbackDrain?.sinkMetrics();
     return this.#sinks.map((sink, i) => ({
       name: sink.name,
       written: (worker[i]?.written ?? 0) + (fallback?.[i]?.written ?? 0),
+      dropped: (worker[i]?.dropped ?? 0) + (fallback?.[i]?.dropped ?? 0),
       errors: (worker[i]?.errors ?? 0) + (fallback?.[i]?.errors ?? 0),
     }));
   }

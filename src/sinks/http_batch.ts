@@ -409,6 +409,15 @@ export class BatchPoster {
     }
   }
 
+  /** For metrics().sinks: what was delivered, given up on, failed. */
+  get delivery(): { written: number; dropped: number; errors: number } {
+    return {
+      written: this.#sent,
+      dropped: this.#dropped,
+      errors: this.#failures,
+    };
+  }
+
   get stats(): HttpSinkStats {
     return {
       sent: this.#sent,

@@ -58,6 +58,46 @@ export interface Sink {
    * writes in all. Every failure is counted in the sink's `errors`.
    */
   readonly retry?: { readonly attempts: number; readonly delayMs: number };
+  /**
+   * Set by a sink whose `write` only queues (a network sink that batches):
+   * what reached the destination, what it gave up on, and its failures, as
+   * it counts them. `metrics().sinks` then shows these rather than what the
+   * drain handed over.
+   */
+  readonly delivery?: SinkDelivery;
+}
+
+/**
+ * What a sink knows of its own delivery (see {@link Sink.delivery}).
+ *
+ * @example A sink that counts what it delivers
+ * ```ts
+ * import { createLogger, type Sink, type SinkDelivery } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const delivery = { written: 0, dropped: 0, errors: 0 };
+ * const sink: Sink & { delivery: SinkDelivery } = {
+ *   name: "counting",
+ *   delivery,
+ *   write(records) {
+ *     delivery.written += records.length - 1;
+ *     delivery.dropped += 1; // say the last one could not be sent
+ *   },
+ * };
+ * const log = createLogger({ sinks: [sink] });
+ * log.info("one");
+ * log.info("two");
+ * await log.flush();
+ * assert.deepEqual(log.metrics().sinks[0], { name: "counting", written: 1, dropped: 1, errors: 0 });
+ * await log.close();
+ * ```
+ */
+export interface SinkDelivery {
+  /** Records that reached the destination. */
+  readonly written: number;
+  /** Records given up on. */
+  readonly dropped: number;
+  /** Failures (failed requests, failed writes). */
+  readonly errors: number;
 }
 
 /**

@@ -747,6 +747,15 @@ class SyslogSinkImpl implements SyslogSink {
     });
   }
 
+  /** For metrics().sinks: what was sent, given up on, failed. */
+  get delivery(): { written: number; dropped: number; errors: number } {
+    return {
+      written: this.#sent,
+      dropped: this.#dropped,
+      errors: this.#failures,
+    };
+  }
+
   get stats(): SyslogSinkStats {
     return {
       sent: this.#sent,
