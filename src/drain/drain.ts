@@ -238,10 +238,12 @@ export class Drain {
   sinkMetrics(): ({ name: string } & SinkMetrics)[] {
     return this.#sinks.map((s) => {
       const own = readDelivery(s.sink);
+      // With its own counters a sink counts what it lost itself (a write
+      // that threw lost what the sink says it lost, not the whole batch).
       return own === undefined ? { name: s.sink.name, ...s.metrics } : {
         name: s.sink.name,
         written: own.written,
-        dropped: s.metrics.dropped + own.dropped,
+        dropped: own.dropped,
         errors: s.metrics.errors + own.errors,
       };
     });

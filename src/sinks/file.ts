@@ -33,6 +33,8 @@ import {
 } from "../snapshot/chunk_writer.ts";
 import { type ChunkEntry, ChunkKind } from "../snapshot/format.ts";
 import { usedEntries } from "../snapshot/used_entries.ts";
+import { withLengthField } from "../snapshot/chunk_writer.ts";
+import { repairLineFile } from "./file_repair.ts";
 import {
   BUILTIN_SINK_MODULE,
   type Formatter,
@@ -286,7 +288,7 @@ export function fileSink(options: FileSinkOptions): Sink {
       if (settings.compression === "none") {
         let text = "";
         for (const record of records) text += formatter(record) + "\n";
-        writer.writeText(text);
+        writer.writeText(text, records.length);
       } else {
         const lines: string[] = [];
         for (const record of records) lines.push(formatter(record) + "\n");
@@ -299,7 +301,22 @@ export function fileSink(options: FileSinkOptions): Sink {
     close(): void {
       writer.close();
     },
+    get delivery() {
+      return { written: writer.delivered, dropped: writer.lost, errors: 0 };
+    },
   };
+}
+
+/** Newlines in `bytes` from `from` on: the lines a failed write lost. */
+function linesIn(bytes: Uint8Array, from: number): number {
+  let n = 0;
+  for (let i = from; i < bytes.length; i++) if (bytes[i] === NEWLINE) n++;
+  return n;
+}
+
+/** Says something about the file on stderr (a repair, a deleted file). */
+function report(message: string): void {
+  runtime.write("stderr", `ttlog: ${message}\n`);
 }
 
 /** The open file: appends, compression buffer, rotation. */
@@ -323,6 +340,11 @@ class FileWriter {
   #pending: string[] = [];
   #pendingChars = 0;
   #pendingSince = 0;
+  /** Records whose bytes reached the file, and those a failed write lost. */
+  delivered = 0;
+  lost = 0;
+  /** When the file was last checked for having been deleted under us. */
+  #checkedAt = 0;
 
   constructor(fs: typeof Fs, pathModule: typeof Path, settings: Settings) {
     this.#fs = fs;
@@ -364,10 +386,31 @@ class FileWriter {
     this.#openForWrite();
   }
 
-  /** Writes uncompressed text, cutting it at line ends where rotation falls. */
-  writeText(text: string): void {
+  /**
+   * Writes uncompressed text, cutting it at line ends where rotation falls.
+   * `count` records (one line each) are counted delivered or, for the lines
+   * a failed write did not finish, lost.
+   */
+  writeText(text: string, count: number): void {
+    const all = this.#encoder.encode(text);
+    try {
+      this.#writeText(all);
+      this.delivered += count;
+    } catch (error) {
+      const lost = Math.min(count, linesIn(all, this.#textSent));
+      this.delivered += count - lost;
+      this.lost += lost;
+      throw error;
+    }
+  }
+
+  /** Bytes of the current writeText already in the file. */
+  #textSent = 0;
+
+  #writeText(all: Uint8Array): void {
+    this.#textSent = 0;
     this.#rotateIfOld();
-    let bytes = this.#encoder.encode(text);
+    let bytes = all;
     const limit = this.#settings.rotate?.bytes;
     while (limit !== undefined && this.#size + bytes.length > limit) {
       // The most whole lines that still fit; at least one line into an empty file.
@@ -381,6 +424,7 @@ class FileWriter {
         cut = bytes.indexOf(NEWLINE) + 1 || bytes.length;
       }
       this.#append(bytes.subarray(0, cut));
+      this.#textSent += cut;
       bytes = bytes.subarray(cut);
       if (bytes.length === 0) return;
       this.#rotate();
@@ -432,9 +476,18 @@ class FileWriter {
     this.#openedAt = Date.now();
   }
 
-  /** Appends bytes to the current file. */
-  append(bytes: Uint8Array): void {
-    this.#append(bytes);
+  /**
+   * Appends bytes to the current file; `count` records they hold are
+   * counted delivered, or lost when the write fails.
+   */
+  append(bytes: Uint8Array, count = 0): void {
+    try {
+      this.#append(bytes);
+    } catch (error) {
+      this.lost += count;
+      throw error;
+    }
+    this.delivered += count;
   }
 
   /** Rotates now: path -> path.1 ..., then a fresh path. */
@@ -460,11 +513,14 @@ class FileWriter {
   #emitPending(): void {
     if (this.#pending.length === 0) return;
     const text = this.#pending.join("");
+    const count = this.#pending.length;
     this.#pending = [];
     this.#pendingChars = 0;
     const data = this.#encoder.encode(text);
+    // gzip members carry their length (as .ttlog's do), so that a member a
+    // crash cut can be found and cut off before appending (file_repair.ts).
     const chunk = this.#settings.compression === "gzip"
-      ? gzipSync(data)
+      ? withLengthField(gzipSync(data))
       : encodeLz4Frame(data);
     const limit = this.#settings.rotate?.bytes;
     if (
@@ -473,7 +529,7 @@ class FileWriter {
     ) {
       this.#rotate();
     }
-    this.#append(chunk);
+    this.append(chunk, count);
   }
 
   #rotateDue(): boolean {
@@ -490,16 +546,43 @@ class FileWriter {
   #open(): void {
     const fs = this.#fs;
     const ttlog = this.#settings.format === "ttlog";
-    // .ttlog files are read once when opened (see repairTtlog).
-    const fd = fs.openSync(
-      this.#settings.path,
-      ttlog ? "a+" : "a",
-      this.#settings.mode,
-    );
+    // Files are checked once when opened: a .ttlog file (see repairTtlog)
+    // or a line file (see file_repair.ts) that a crash or a full disk cut
+    // is cut back to its last whole chunk or line.
+    let fd = fs.openSync(this.#settings.path, "a+", this.#settings.mode);
     try {
       this.#size = fs.fstatSync(fd).size;
       if (ttlog && this.#size > 0) {
         this.#size = repairTtlog(fs, fd, this.#size, this.#settings);
+      } else if (this.#size > 0) {
+        const repair = repairLineFile(
+          fs,
+          fd,
+          this.#size,
+          this.#settings.compression,
+        );
+        if (repair.unknown) {
+          // Members without ttlog's length field (another writer): where
+          // they end cannot be told without inflating. Keep the file as it
+          // is, under another name, and start a new one.
+          fs.closeSync(fd);
+          const aside = `${this.#settings.path}.${Date.now()}.old`;
+          fs.renameSync(this.#settings.path, aside);
+          report(
+            `fileSink "${this.#settings.path}": its gzip members have no length field to check them by; moved it to ${aside} and started a new file`,
+          );
+          fd = fs.openSync(this.#settings.path, "a+", this.#settings.mode);
+          this.#size = 0;
+        } else {
+          this.#size = repair.size;
+          if (repair.cut > 0) {
+            report(
+              `fileSink "${this.#settings.path}": cut off ${repair.cut} bytes of an unfinished last ${
+                this.#settings.compression === "none" ? "line" : "chunk"
+              } (a crash or a full disk) before appending`,
+            );
+          }
+        }
       }
     } catch (error) {
       fs.closeSync(fd);
@@ -526,21 +609,68 @@ class FileWriter {
     const fs = this.#fs;
     const path = this.#settings.path;
     if (this.#fd < 0) this.#openForWrite();
+    this.#checkDeleted();
     let written = 0;
+    const before = this.#size;
     try {
       while (written < bytes.length) {
         written += fs.writeSync(this.#fd, bytes, written);
       }
+      this.#size += written;
     } catch (error) {
+      // A full disk (or another failure) mid-chunk: cut the file back to
+      // where this write began, so that it stays whole up to its last
+      // chunk and later writes, once there is room, append to a valid
+      // file. If even that fails, reopen later, which repairs it.
+      let restored = written === 0;
+      if (!restored) {
+        try {
+          fs.ftruncateSync(this.#fd, before);
+          restored = true;
+        } catch { /* see below */ }
+      }
+      if (restored) this.#size = before;
+      else {
+        const fd = this.#fd;
+        this.#fd = -1;
+        try {
+          fs.closeSync(fd);
+        } catch { /* already unusable */ }
+      }
       throw new Error(
-        `fileSink "${path}": write failed after ${written} of ${bytes.length} bytes: ${
-          describeError(error)
-        }`,
+        `fileSink "${path}": write failed after ${written} of ${bytes.length} bytes${
+          written > 0 && restored ? " (cut back to the last whole chunk)" : ""
+        }: ${describeError(error)}`,
         { cause: error },
       );
-    } finally {
-      this.#size += written;
     }
+  }
+
+  /**
+   * At most once a second: whether the file was deleted under us (its link
+   * count is 0), in which case writing on would reach nobody. A new file is
+   * opened at the path, and that is said once.
+   */
+  #checkDeleted(): void {
+    const now = Date.now();
+    if (now - this.#checkedAt < 1000) return;
+    this.#checkedAt = now;
+    let links: number;
+    try {
+      links = this.#fs.fstatSync(this.#fd).nlink;
+    } catch {
+      return;
+    }
+    if (links !== 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    try {
+      this.#fs.closeSync(fd);
+    } catch { /* gone anyway */ }
+    report(
+      `fileSink "${this.#settings.path}": the file was deleted while open; writing to a new one`,
+    );
+    this.#openForWrite();
   }
 
   /** path -> path.1 -> ... -> path.<keep>, then a fresh path. */
@@ -677,8 +807,12 @@ function ttlogSink(file: FileWriter, settings: Settings, spec: SinkSpec): Sink {
   const endChunkBytes = () =>
     encodeChunk(ChunkKind.end, endChunk(chunks, events), compression);
 
-  /** Appends one chunk, after the header (new file) or a rotation (full file). */
-  const appendChunk = (chunk: Uint8Array, count: number) => {
+  /**
+   * Appends one chunk, after the header (new file) or a rotation (full
+   * file): `count` events, `records` records for the delivery counters (a
+   * loss chunk is one record, as the drain hands it over, and no event).
+   */
+  const appendChunk = (chunk: Uint8Array, count: number, records = count) => {
     let header: Uint8Array | undefined;
     if (headerIn !== file.generation) {
       header = headerBytes(service, compression);
@@ -694,7 +828,7 @@ function ttlogSink(file: FileWriter, settings: Settings, spec: SinkSpec): Sink {
       chunks = 0;
       events = 0;
     }
-    file.append(chunk);
+    file.append(chunk, records);
     chunks++;
     events += count;
   };
@@ -808,6 +942,7 @@ function ttlogSink(file: FileWriter, settings: Settings, spec: SinkSpec): Sink {
                 compression,
               ),
               0,
+              1,
             );
           }
         }
@@ -819,6 +954,9 @@ function ttlogSink(file: FileWriter, settings: Settings, spec: SinkSpec): Sink {
     },
     flush(): void {
       if (!closed) emitAll();
+    },
+    get delivery() {
+      return { written: file.delivered, dropped: file.lost, errors: 0 };
     },
     close(): void {
       if (closed) return;

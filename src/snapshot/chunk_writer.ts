@@ -146,7 +146,7 @@ export function encodeChunk(
  * to a gzip member, so that readers find where each member ends without
  * inflating it. Standard gzip tools skip the field.
  */
-function withLengthField(member: Uint8Array): Uint8Array {
+export function withLengthField(member: Uint8Array): Uint8Array {
   const flags = member[3];
   if (member.length < 18 || (flags & 0x04) !== 0) {
     throw new TtlogConfigError(

@@ -1,0 +1,242 @@
+// File sink faults: a file whose last line or chunk a crash cut (appended
+// to, it must stay readable by gzip -t / lz4 -t and its appended events
+// readable), a full disk mid-write (an injected node:fs that fails after a
+// byte budget, then has room again), and a file deleted while open. The
+// counters say what reached the file and what was lost.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  unlinkSync,
+} from "node:fs";
+import process from "node:process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { createLogger, fileSink, runtime } from "../mod.ts";
+import { decodeLz4Frame } from "../src/codec/lz4_frame.ts";
+import { readTtlog } from "../src/snapshot/chunk_reader.ts";
+import { runTool } from "./helpers.ts";
+
+type Compression = "none" | "gzip" | "lz4";
+
+function text(path: string, compression: Compression): string {
+  const bytes = new Uint8Array(readFileSync(path));
+  if (compression === "none") return new TextDecoder().decode(bytes);
+  if (compression === "gzip") {
+    return new TextDecoder().decode(gunzipSync(bytes));
+  }
+  return new TextDecoder().decode(decodeLz4Frame(bytes));
+}
+
+/** Every line of an NDJSON file, parsed (a line that is not JSON fails). */
+function lines(path: string, compression: Compression) {
+  return text(path, compression).split("\n").filter((l) => l !== "").map((
+    line,
+  ) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** The standard tool's own check of the file, where there is one. */
+function toolCheck(path: string, compression: Compression): void {
+  if (compression === "none") return;
+  const run = runTool(compression, ["-t", path]);
+  assert.equal(run.status, 0, `${compression} -t: ${run.stderr}`);
+}
+
+/** Captures ttlog's stderr while `fn` runs. */
+async function stderrOf(fn: () => Promise<void>): Promise<string> {
+  const original = runtime.write;
+  let out = "";
+  runtime.write = (stream, chunk) => {
+    if (stream === "stderr") out += chunk;
+    else original(stream, chunk);
+  };
+  try {
+    await fn();
+  } finally {
+    runtime.write = original;
+  }
+  return out;
+}
+
+async function logTo(
+  path: string,
+  compression: Compression,
+  from: number,
+  to: number,
+): Promise<void> {
+  const log = createLogger({
+    worker: false,
+    sinks: [fileSink({ path, format: "ndjson", compression })],
+  });
+  for (let i = from; i < to; i++) log.info("event", { i });
+  await log.close();
+}
+
+for (const compression of ["none", "gzip", "lz4"] as const) {
+  test(
+    `appending to an ndjson${
+      compression === "none" ? "" : `+${compression}`
+    } file whose last ${
+      compression === "none" ? "line" : "chunk"
+    } was cut: cut back first, the file stays valid, every appended event is readable`,
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "ttlog-cut-"));
+      try {
+        const path = join(dir, "events.ndjson");
+        await logTo(path, compression, 0, 100);
+        // A crash in the middle of the last write.
+        truncateSync(path, statSync(path).size - 7);
+        const stderr = await stderrOf(() => logTo(path, compression, 100, 200));
+        assert.match(
+          stderr,
+          /cut off \d+ bytes of an unfinished last (line|chunk)/,
+        );
+        toolCheck(path, compression);
+        const got = lines(path, compression).map((l) => l.i as number);
+        // The appended events all there, after what survived of the first.
+        assert.deepEqual(
+          got.slice(-100),
+          Array.from({ length: 100 }, (_, k) => 100 + k),
+        );
+        // The cut took the last line (plain) or the last chunk (compressed).
+        const before = got.slice(0, -100);
+        assert.ok(before.length < 100, String(before.length));
+        assert.deepEqual(
+          before,
+          Array.from({ length: before.length }, (_, k) => k),
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+}
+
+/** node:fs with writeSync failing (ENOSPC) once `budget` bytes are used up. */
+function fullDisk() {
+  const fs = (process as unknown as {
+    getBuiltinModule(id: string): typeof import("node:fs");
+  }).getBuiltinModule("node:fs");
+  const original = fs.writeSync;
+  const state = { budget: Infinity, failures: 0 };
+  // deno-lint-ignore no-explicit-any
+  (fs as any).writeSync = (fd: number, buffer: Uint8Array, ...rest: any[]) => {
+    const offset: number = typeof rest[0] === "number" ? rest[0] : 0;
+    const length: number = typeof rest[1] === "number"
+      ? rest[1]
+      : buffer.length - offset;
+    if (state.budget <= 0) {
+      state.failures++;
+      const error = new Error("ENOSPC: no space left on device, write");
+      (error as { code?: string }).code = "ENOSPC";
+      throw error;
+    }
+    const n = Math.min(length, state.budget);
+    state.budget -= n;
+    return original(fd, buffer, offset, n);
+  };
+  return {
+    state,
+    restore() {
+      fs.writeSync = original;
+    },
+  };
+}
+
+for (
+  const [format, compression] of [
+    ["ndjson", "none"],
+    ["ndjson", "lz4"],
+    ["ndjson", "gzip"],
+    ["ttlog", "none"],
+  ] as const
+) {
+  test(`a full disk mid-write (${format}+${compression}): the file stays whole up to its last chunk, what was lost is counted, writing resumes once there is room`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ttlog-full-"));
+    const disk = fullDisk();
+    try {
+      const path = join(dir, `events.${format}`);
+      const log = createLogger({
+        worker: false,
+        sinks: [fileSink({ path, format, compression })],
+      });
+      const stderr = await stderrOf(async () => {
+        for (let i = 0; i < 300; i++) log.info("event", { i });
+        await log.flush();
+        // The disk fills part-way through the next chunk.
+        disk.state.budget = 200;
+        for (let i = 300; i < 600; i++) log.info("event", { i });
+        await log.flush();
+        // Room again.
+        disk.state.budget = Infinity;
+        for (let i = 600; i < 900; i++) log.info("event", { i });
+        await log.close();
+      });
+      assert.ok(disk.state.failures > 0, "the disk never filled");
+      assert.match(stderr, /No space left|ENOSPC/);
+      let got: number[];
+      if (format === "ttlog") {
+        const result = readTtlog(new Uint8Array(readFileSync(path)));
+        assert.equal(result.error, undefined, result.error?.message);
+        got = result.items.flatMap((item) =>
+          item.kind === "events" ? item.records.map((r) => r.fields.i) : []
+        ) as number[];
+      } else {
+        toolCheck(path, compression);
+        got = lines(path, compression).filter((l) => l.msg === "event").map((
+          l,
+        ) => l.i as number);
+      }
+      assert.deepEqual(
+        got.slice(0, 300),
+        Array.from({ length: 300 }, (_, k) => k),
+      );
+      assert.deepEqual(
+        got.slice(-300),
+        Array.from({ length: 300 }, (_, k) => 600 + k),
+      );
+      const [sink] = log.metrics().sinks;
+      // What the counters say is what the file holds.
+      assert.equal(sink.written, got.length, JSON.stringify(sink));
+      assert.equal(sink.written + sink.dropped, 900, JSON.stringify(sink));
+      assert.ok(sink.dropped > 0 && sink.errors > 0, JSON.stringify(sink));
+    } finally {
+      disk.restore();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test("a file deleted while open: a new one is opened at the path and that is said, not written into the void", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "ttlog-deleted-"));
+  try {
+    const path = join(dir, "events.ndjson");
+    const log = createLogger({
+      worker: false,
+      sinks: [fileSink({ path, format: "ndjson" })],
+    });
+    const stderr = await stderrOf(async () => {
+      log.info("before");
+      await log.flush();
+      unlinkSync(path);
+      // The check runs at most once a second.
+      await new Promise((ok) => setTimeout(ok, 1100));
+      log.info("after");
+      await log.close();
+    });
+    assert.match(
+      stderr,
+      /the file was deleted while open; writing to a new one/,
+    );
+    assert.ok(existsSync(path));
+    assert.deepEqual(lines(path, "none").map((l) => l.msg), ["after"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
