@@ -689,30 +689,39 @@ class Core {
     // Set once a crash or signal snapshot is written: the exit that follows
     // is part of the same ending and takes no snapshot of its own.
     let ending = false;
+    // One ending waits exitTimeoutMs in all: the end of the program's flush,
+    // then the exit hook (or a crash's flush, then Node's exit event) share
+    // one deadline, set by whichever comes first.
+    let deadline: number | undefined;
+    const left = () => {
+      deadline ??= Date.now() + exitTimeout;
+      return Math.max(0, deadline - Date.now());
+    };
+    const pendingAt = (where: string) =>
+      report(
+        `ttlog: events still pending ${where}: exitTimeoutMs (${exitTimeout} ms) spent`,
+      );
     this.#removeExitHooks = onProcessExit({
       // The event loop is empty: deliver what is pending (once per new event).
       beforeExit: () => {
         if (this.recorder.recorded === flushedAt) return;
         flushedAt = this.recorder.recorded;
         const host = this.host as InlineHost | WorkerHost;
-        host.flushWithin(exitTimeout).then((done) => {
-          if (!done) {
-            report(
-              `ttlog: events still pending after ${exitTimeout} ms at the end of the program`,
-            );
-          }
+        host.flushWithin(left()).then((done) => {
+          // Delivered: the program may go on, and a later ending gets its
+          // own exitTimeoutMs.
+          if (done) deadline = undefined;
+          else pendingAt("at the end of the program");
         }, report);
       },
       exit: (code) => {
         if (!ending) this.autoSnapshot("exit", { kind: "exit", code });
-        if (!this.host.flushSync(exitTimeout)) {
-          report(`ttlog: events still pending after ${exitTimeout} ms at exit`);
-        }
+        if (!this.host.flushSync(left())) pendingAt("at exit");
       },
       signal: (signal) => {
         ending = this.autoSnapshot("signal", { kind: "signal", signal }) ||
           ending;
-        this.host.flushSync(exitTimeout);
+        if (!this.host.flushSync(left())) pendingAt("at a signal");
       },
       crash: (error, origin) => {
         ending = this.autoSnapshot("crash", {
@@ -721,11 +730,7 @@ class Core {
         }) || ending;
         // Deno and Bun end a crashed process without an exit event: deliver
         // what is pending now.
-        if (!this.host.flushSync(exitTimeout)) {
-          report(
-            `ttlog: events still pending after ${exitTimeout} ms at a crash`,
-          );
-        }
+        if (!this.host.flushSync(left())) pendingAt("at a crash");
       },
     });
   }

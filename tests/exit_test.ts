@@ -131,7 +131,11 @@ for (const how of HOWS) {
         const label = `${how}/stuck`;
         assert.match(outcome.stderr, /^worker=true$/m, label);
         if (how === "exit") {
-          assert.match(outcome.stderr, /still pending after 500 ms/, label);
+          assert.match(
+            outcome.stderr,
+            /still pending at exit: exitTimeoutMs \(500 ms\) spent/,
+            label,
+          );
         }
         assert.deepEqual(
           { status: outcome.status, signal: outcome.signal },
@@ -170,6 +174,41 @@ test(
           (status === code && signal === null),
         `${how}: status ${status}, signal ${signal}`,
       );
+    }
+  },
+);
+
+test(
+  "one ending waits exitTimeoutMs once, not once per hook: the end of the program with a stuck sink in the worker",
+  LIMIT,
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), "ttlog-exit-once-"));
+    try {
+      // How long this runtime takes to start and end the same program.
+      const t0 = Date.now();
+      control("end");
+      const base = Date.now() - t0;
+      const started = Date.now();
+      const outcome = runScript(
+        CHILD,
+        [join(dir, "stuck.ndjson"), "end", "stuck", String(N), "3000"],
+        "end, stuck, 3000",
+        STUCK_HANG_MS * 2,
+      );
+      const took = Date.now() - started;
+      assert.equal(outcome.status, 0, outcome.stderr);
+      // The flush at the end of the program spent the budget; the exit
+      // hook that follows has none left (it used to wait another 3000 ms).
+      assert.match(
+        outcome.stderr,
+        /still pending at the end of the program: exitTimeoutMs \(3000 ms\) spent/,
+      );
+      assert.match(outcome.stderr, /still pending at exit/);
+      // 3000 ms plus this runtime's own start and end, with room to spare;
+      // waiting twice would take 6000.
+      assert.ok(took < base + 3000 + 2000, `${took} ms (base ${base} ms)`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   },
 );
