@@ -1059,7 +1059,35 @@ class Core {
 
   async #close(): Promise<void> {
     this.#removeExitHooks();
-    await this.host.close();
+    const timeout = this.options.exitTimeoutMs ?? 2000;
+    const host = this.host;
+    const closed = host.close();
+    // Bounded by exitTimeoutMs without progress: a drain still reading a
+    // backlog goes on, a sink that never settles does not hold the end.
+    const stats = this.ring.stats;
+    const progress = () => stats[S_EMITTED] + stats[S_FILTERED] + stats[S_LOST];
+    let seen = progress();
+    let done = host instanceof RemoteHost;
+    if (done) await closed;
+    while (!done) {
+      done = await within(closed, timeout);
+      const now = progress();
+      if (done || now === seen) break;
+      seen = now;
+    }
+    if (!done && !(host instanceof RemoteHost)) {
+      // A sink that never settles (an endpoint that accepts and never
+      // answers) must not hold the end: it gives up, counting what it did
+      // not deliver as dropped.
+      host.abort();
+      const ended = await within(closed, Math.min(1000, timeout));
+      runtime.write(
+        "stderr",
+        `ttlog: close() gave up on the sinks after exitTimeoutMs (${timeout} ms); what they had not delivered is counted as dropped${
+          ended ? "" : " (a sink is still closing)"
+        }\n`,
+      );
+    }
     await this.stores?.settle(this.options.exitTimeoutMs ?? 2000);
     if (this.clock !== undefined) {
       this.recorder.coarse = null;
@@ -1115,6 +1143,21 @@ function runDeferred(rec: Recorder): void {
     for (const call of queue) call();
   } finally {
     rec.deferDepth--;
+  }
+}
+
+/** Whether `promise` settles within `ms` (its rejection counts as settled). */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise.then(() => true, () => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

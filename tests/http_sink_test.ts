@@ -9,7 +9,12 @@ import {
   type ServerResponse,
 } from "node:http";
 import { gunzipSync } from "node:zlib";
-import { createLogger, type LogRecord, TtlogConfigError } from "../mod.ts";
+import {
+  createLogger,
+  type LogRecord,
+  runtime,
+  TtlogConfigError,
+} from "../mod.ts";
 import {
   type HttpSink,
   httpSink,
@@ -832,6 +837,58 @@ for (const worker of [false, true]) {
         assert.equal(m.written + m.dropped, 40, JSON.stringify(m));
         assert.ok(m.dropped > 0 && m.errors > 0, JSON.stringify(m));
       } finally {
+        await server.close();
+      }
+    },
+  );
+}
+
+for (const worker of [false, true]) {
+  test(
+    `close() against an endpoint that accepts and never answers is bounded by exitTimeoutMs; what was not delivered is dropped (drain ${
+      worker ? "in its worker" : "inline"
+    })`,
+    async () => {
+      const server = await startServer(() => "hang");
+      const original = runtime.write;
+      let stderr = "";
+      runtime.write = (stream, text) => {
+        if (stream === "stderr") stderr += text;
+        else original(stream, text);
+      };
+      try {
+        const log = createLogger({
+          worker,
+          exitTimeoutMs: 500,
+          sinks: [httpSink({ url: server.url, batch: { events: 5, ms: 1 } })],
+        });
+        for (let i = 0; i < 10; i++) log.info("event", { i });
+        const guard = new Promise<string>((ok) =>
+          setTimeout(() => ok("still closing"), 20_000)
+        );
+        const outcome = await Promise.race([
+          log.close().then(() => "closed"),
+          guard,
+        ]);
+        assert.equal(outcome, "closed");
+        assert.match(
+          stderr,
+          /close\(\) gave up on the sinks after exitTimeoutMs \(500 ms\)/,
+        );
+        // The worker publishes its counters after the abort: read them once
+        // they are in.
+        let sink = log.metrics().sinks[0];
+        for (let i = 0; i < 100 && sink.dropped < 10; i++) {
+          await sleep(20);
+          sink = log.metrics().sinks[0];
+        }
+        assert.deepEqual(
+          { written: sink.written, dropped: sink.dropped },
+          { written: 0, dropped: 10 },
+          JSON.stringify(sink),
+        );
+      } finally {
+        runtime.write = original;
         await server.close();
       }
     },

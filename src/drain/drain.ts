@@ -762,6 +762,17 @@ export class Drain {
     }
   }
 
+  /** Tells every sink to give up on what it has not delivered (see Sink.abort). */
+  abortSinks(): void {
+    for (const state of this.#sinks) {
+      try {
+        state.sink.abort?.();
+      } catch (error) {
+        this.#sinkFailed(state, error);
+      }
+    }
+  }
+
   /** Closes every sink (once each); failures are counted and reported. */
   async closeSinks(): Promise<void> {
     await Promise.all(this.#sinks.map(async (state) => {

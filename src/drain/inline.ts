@@ -113,6 +113,11 @@ export class InlineHost {
     drain.replay(delivery);
   }
 
+  /** The sinks give up on what they have not delivered (close ran out of time). */
+  abort(): void {
+    this.#drain.abortSinks();
+  }
+
   /** Delivers everything committed so far, then waits for the sinks. */
   async flush(): Promise<void> {
     await this.flushWithin(Infinity);

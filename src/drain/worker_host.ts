@@ -240,6 +240,17 @@ export class WorkerHost {
     }
   }
 
+  /** The sinks give up on what they have not delivered (close ran out of time). */
+  abort(): void {
+    if (this.#fallback !== undefined) {
+      this.#fallback.abort();
+      return;
+    }
+    try {
+      this.#worker?.postMessage({ type: "abort" } satisfies WorkerMessage);
+    } catch { /* the worker is gone: nothing to abort there */ }
+  }
+
   /**
    * Hands a replay to the drain (in the worker: as a message, which the
    * next flush waits for).

@@ -190,6 +190,8 @@ port.on("message", (message: WorkerMessage) => {
     replaysReceived++;
     Atomics.add(words, C_BELL, 1);
     Atomics.notify(words, C_BELL);
+  } else if (message.type === "abort") {
+    drain?.abortSinks();
   } else if (message.type === "close") {
     closing = true;
     Atomics.add(words, C_BELL, 1);

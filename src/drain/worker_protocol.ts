@@ -39,4 +39,5 @@ export interface WorkerConfig {
 export type WorkerMessage =
   | { type: "producer"; ring: SharedArrayBuffer; dictionary: SharedArrayBuffer }
   | { type: "replay"; delivery: ReplayDelivery }
+  | { type: "abort" }
   | { type: "close" };

@@ -761,6 +761,28 @@ export class BatchPoster {
     }
   }
 
+  /**
+   * Gives up now on everything not delivered (counted as dropped): the
+   * request under way is cancelled, queued and pending events dropped,
+   * flushes waiting on them released. For a close() or an exit that ran
+   * out of exitTimeoutMs.
+   */
+  abort(): void {
+    this.#closed = true;
+    this.#stopped = true;
+    if (this.#pendingEvents > 0) this.#drop(this.#pendingEvents);
+    this.#clearPending();
+    for (const batch of [...this.#queue]) {
+      if (!batch.dropped) this.#dropBatch(batch);
+    }
+    this.#cancel?.();
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) waiter.resolve();
+  }
+
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;

@@ -47,6 +47,13 @@ export interface Sink {
   /** Flushes and releases the destination; called once. */
   close?(): void | Promise<void>;
   /**
+   * Gives up at once on what is not delivered yet, counting it as dropped
+   * (a network sink cancels its request under way): called when `close()`
+   * runs out of `exitTimeoutMs`, so that a destination that never answers
+   * cannot hold the logger's end.
+   */
+  abort?(): void;
+  /**
    * How a drain running in a worker rebuilds this sink there. Sinks without
    * one (a memory sink, your own object) keep the drain on the caller's
    * thread.
