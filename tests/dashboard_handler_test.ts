@@ -3,6 +3,8 @@
 // that try to leave the directory, the event stream's framing and rates,
 // the snapshot list, download and view, and clear errors for bad options.
 import { test } from "node:test";
+import { spawn } from "node:child_process";
+import process from "node:process";
 import assert from "node:assert/strict";
 import {
   mkdirSync,
@@ -1108,6 +1110,85 @@ test(
       await served.close();
       await log.close();
       rmSync(dir, { recursive: true });
+    }
+  },
+);
+
+test(
+  "dashboard: a snapshot swapped for a symbolic link in a loop by another process is never served through it",
+  LIMIT,
+  async () => {
+    const root = tempDir();
+    const dir = join(root, "snapshots");
+    mkdirSync(dir);
+    const log = createLogger({ sinks: [memorySink()], snapshot: { dir } });
+    const handler = dashboardHandler(log, { snapshotDir: dir });
+    const secret = "TOP-SECRET-CONTENT";
+    try {
+      log.info("hello");
+      const path = await log.snapshot("raced");
+      const name = path.slice(dir.length + 1);
+      const real = readFileSync(path);
+      writeFileSync(join(root, "secret"), secret);
+      // Another process swaps the file and a link to the secret, in a loop.
+      symlinkSync(join(root, "secret"), join(root, "link"));
+      writeFileSync(join(root, "file"), real);
+      const script = `
+        const fs = require("node:fs");
+        const target = process.env.SWAP_TARGET;
+        const link = process.env.SWAP_LINK;
+        const file = process.env.SWAP_FILE;
+        const end = Date.now() + 1500;
+        while (Date.now() < end) {
+          fs.copyFileSync(file, target + ".f");
+          fs.renameSync(target + ".f", target);
+          fs.symlinkSync(fs.readlinkSync(link), target + ".l");
+          fs.renameSync(target + ".l", target);
+        }
+        fs.copyFileSync(file, target);
+      `;
+      // Node runs the swapper under every runtime (npm test needs it); the
+      // paths go by environment, the same whatever runtime answers to "node".
+      const swapper = spawn("node", ["-e", script], {
+        stdio: "ignore",
+        env: {
+          ...process.env,
+          SWAP_TARGET: path,
+          SWAP_LINK: join(root, "link"),
+          SWAP_FILE: join(root, "file"),
+        },
+      });
+      const exited = new Promise<number | null>((done) =>
+        swapper.once("exit", (code) => done(code))
+      );
+      let served = 0;
+      let refused = 0;
+      let leaked = 0;
+      const until = Date.now() + 1400;
+      while (Date.now() < until) {
+        for (
+          const route of [
+            `/api/snapshots/${name}`,
+            `/api/snapshots/${name}/events`,
+          ]
+        ) {
+          const res = await call(handler, route);
+          const body = await res.text();
+          if (res.status === 200) served++;
+          else refused++;
+          if (body.includes(secret)) leaked++;
+        }
+      }
+      assert.equal(await exited, 0, "the swapper failed");
+      assert.equal(leaked, 0, `${leaked} responses carried the link's target`);
+      // Both states were seen: the race was on.
+      assert.ok(
+        served > 0 && refused > 0,
+        `${served} served, ${refused} refused`,
+      );
+    } finally {
+      await log.close();
+      rmSync(root, { recursive: true, force: true });
     }
   },
 );

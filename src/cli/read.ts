@@ -74,6 +74,13 @@ export interface ReadResult {
 
 /** How {@link readFiles} reads. */
 export interface ReadOptions {
+  /**
+   * Open without following a symbolic link in the last part of the path,
+   * and read only a regular file: what is checked is what was opened (the
+   * dashboard, where a link swapped in between a check and the read must
+   * not be served).
+   */
+  readonly noFollow?: boolean;
   /** Keeps a record (after loss records are made); all when undefined. */
   readonly keep?: (record: LogRecord) => boolean;
   /** Keep at most this many of each stream's newest kept records. */
@@ -367,6 +374,49 @@ function appendAll(into: LogRecord[], from: readonly LogRecord[]): void {
  * rmSync(dir, { recursive: true });
  * ```
  */
+/**
+ * Opens `path` for reading; with `noFollow`, refusing a symbolic link as
+ * the last part of the path (O_NOFOLLOW where the platform has it, and the
+ * opened file's identity checked against the path's own either way) and
+ * anything but a regular file, all judged on the opened handle.
+ *
+ * @param fs node:fs.
+ * @param path The file.
+ * @param noFollow Whether to refuse links and non-regular files.
+ * @returns The file descriptor.
+ * @throws {Error} When it cannot be opened or is refused.
+ */
+export function openForReading(
+  fs: typeof import("node:fs"),
+  path: string,
+  noFollow: boolean,
+): number {
+  const noFollowFlag = (fs.constants as { O_NOFOLLOW?: number }).O_NOFOLLOW;
+  const fd = noFollow && noFollowFlag !== undefined
+    ? fs.openSync(path, fs.constants.O_RDONLY | noFollowFlag)
+    : fs.openSync(path, "r");
+  try {
+    const opened = fs.fstatSync(fd);
+    if (opened.isDirectory()) throw new Error("it is a directory");
+    if (noFollow) {
+      if (!opened.isFile()) throw new Error("it is not a regular file");
+      // Without O_NOFOLLOW (or a link swapped in after the open): the path
+      // must still name what was opened, and not as a link.
+      const named = fs.lstatSync(path);
+      if (
+        named.isSymbolicLink() || named.ino !== opened.ino ||
+        named.dev !== opened.dev
+      ) {
+        throw new Error("it changed while being opened");
+      }
+    }
+    return fd;
+  } catch (error) {
+    fs.closeSync(fd);
+    throw error;
+  }
+}
+
 export function readFiles(
   paths: readonly string[],
   options: ReadOptions = {},
@@ -380,11 +430,7 @@ export function readFiles(
     const collector = new StreamCollector(index, path, options);
     let fd: number;
     try {
-      fd = fs.openSync(path, "r");
-      if (fs.fstatSync(fd).isDirectory()) {
-        fs.closeSync(fd);
-        throw new Error("it is a directory");
-      }
+      fd = openForReading(fs, path, options.noFollow === true);
     } catch (error) {
       throw new CliError(
         `ttlog: cannot read ${path}: ${(error as Error).message}`,

@@ -35,6 +35,7 @@ import type { DashboardSink } from "./sink.ts";
 import {
   filterFromQuery,
   listSnapshots,
+  readRegularFile,
   resolveSnapshot,
   VIEW_PARAMS,
   viewSnapshot,
@@ -721,10 +722,13 @@ export function dashboardHandler(
     const found = resolveSnapshot(snapshotDir, name);
     if (found.status !== undefined) return problem(found.status, found.error);
     if (parts.length === 1) {
-      const bytes = nodeFs("the dashboard's snapshots").readFileSync(
-        found.path,
-      );
-      return new Response(bytes, {
+      let bytes: Uint8Array;
+      try {
+        bytes = readRegularFile(found.path);
+      } catch {
+        return problem(404, `no snapshot ${name} in ${snapshotDir}`);
+      }
+      return new Response(bytes as BodyInit, {
         headers: {
           ...SECURITY_HEADERS,
           "content-type": "application/octet-stream",

@@ -21,7 +21,7 @@ import {
   recordTest,
   timeTest,
 } from "../cli/filter.ts";
-import { mergeStreams, readFiles } from "../cli/read.ts";
+import { mergeStreams, openForReading, readFiles } from "../cli/read.ts";
 
 /**
  * What a snapshot file's name looks like: `ttlog-<service>-<pid>-<time>-<reason>.ttlog`,
@@ -111,6 +111,33 @@ export function listSnapshots(dir: string): SnapshotInfo[] {
   return files.sort((a, b) =>
     b.mtime - a.mtime || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0)
   );
+}
+
+/**
+ * The whole of a snapshot file, read from what was opened (no link
+ * followed, a regular file, the same file the path names): a link swapped
+ * in between the directory check and the read is refused, not served.
+ *
+ * @param path The snapshot file.
+ * @returns Its bytes.
+ * @throws {Error} When it cannot be opened or is refused.
+ */
+export function readRegularFile(path: string): Uint8Array {
+  const fs = nodeFs("the dashboard's snapshots");
+  const fd = openForReading(fs, path, true);
+  try {
+    const size = fs.fstatSync(fd).size;
+    const bytes = new Uint8Array(size);
+    let got = 0;
+    while (got < size) {
+      const n = fs.readSync(fd, bytes, got, size - got, got);
+      if (n <= 0) break;
+      got += n;
+    }
+    return got === size ? bytes : bytes.subarray(0, got);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** The first chunk's metadata, reading at most 1 MiB; undefined when it is not a header. */
@@ -293,6 +320,7 @@ export function viewSnapshot(
   // As selectEvents (src/cli/view.ts) does, minus its stderr report.
   const relative = needsNewest(filter);
   const read = readFiles([path], {
+    noFollow: true,
     keep: recordTest(filter),
     header: hidesLossRecords(filter) ? headerTest(filter) : undefined,
     lastPerStream: relative ? undefined : last + 1,
