@@ -5,14 +5,18 @@
 // counters say what reached the file and what was lost.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import {
+  closeSync,
   existsSync,
   mkdtempSync,
+  openSync,
   readFileSync,
   rmSync,
   statSync,
   truncateSync,
   unlinkSync,
+  writeSync,
 } from "node:fs";
 import process from "node:process";
 import { tmpdir } from "node:os";
@@ -238,5 +242,96 @@ test("a file deleted while open: a new one is opened at the path and that is sai
     assert.deepEqual(lines(path, "none").map((l) => l.msg), ["after"]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * A 256 KiB tmpfs mounted for the test, where the test runs as root and
+ * mounting works (CI, these machines); undefined elsewhere.
+ */
+function smallDisk(): { dir: string; unmount(): void } | undefined {
+  const getuid = (process as { getuid?: () => number }).getuid;
+  if (getuid === undefined || getuid() !== 0) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), "ttlog-tmpfs-"));
+  const mounted = spawnSync("mount", [
+    "-t",
+    "tmpfs",
+    "-o",
+    "size=256k",
+    "tmpfs",
+    dir,
+  ]);
+  if (mounted.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  return {
+    dir,
+    unmount() {
+      // Lazily: a file still open (a failed assertion) must not keep the
+      // directory busy, nor hide the failure.
+      spawnSync("umount", ["-l", dir]);
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch { /* unmounted when the last file closes */ }
+    },
+  };
+}
+
+test("a real full disk (a 256 KiB tmpfs, where the test may mount one; else the injected one above): lz4 ndjson stays valid, what was lost is counted, writing resumes once a file is removed", async (t) => {
+  const disk = smallDisk();
+  if (disk === undefined) {
+    t.diagnostic(
+      "not root or no mount here: the full disk is the injected node:fs of the tests above",
+    );
+    return;
+  }
+  try {
+    const path = join(disk.dir, "events.ndjson.lz4");
+    const filler = join(disk.dir, "filler");
+    const log = createLogger({
+      worker: false,
+      sinks: [fileSink({ path, format: "ndjson", compression: "lz4" })],
+    });
+    let i = 0;
+    const stderr = await stderrOf(async () => {
+      // Random-looking fields, so that chunks do not compress to nothing.
+      const logSome = async (n: number) => {
+        for (let k = 0; k < n; k++, i++) {
+          log.info("event", {
+            i,
+            pad: (i * 2654435761).toString(36).repeat(8),
+          });
+        }
+        await log.flush();
+      };
+      await logSome(500);
+      // Take the rest of the disk, then log into what is left.
+      const fill = openSync(filler, "w");
+      try {
+        for (;;) writeSync(fill, new Uint8Array(4096));
+      } catch {
+        /* full */
+      } finally {
+        closeSync(fill);
+      }
+      await logSome(3000);
+      unlinkSync(filler);
+      await logSome(500);
+      await log.close();
+    });
+    assert.match(stderr, /No space left|ENOSPC/);
+    toolCheck(path, "lz4");
+    const got = lines(path, "lz4").map((l) => l.i as number);
+    const [sink] = log.metrics().sinks;
+    assert.equal(sink.written, got.length, JSON.stringify(sink));
+    assert.equal(sink.written + sink.dropped, i, JSON.stringify(sink));
+    assert.ok(sink.dropped > 0, JSON.stringify(sink));
+    assert.deepEqual(
+      got.slice(-500),
+      Array.from({ length: 500 }, (_, k) => i - 500 + k),
+    );
+  } finally {
+    disk.unmount();
   }
 });

@@ -161,21 +161,30 @@ export class FileWriter {
 
   /** Buffers lines for compression; compresses full chunks. */
   bufferLines(lines: readonly string[]): void {
-    if (this.#rotateDue()) {
-      this.#emitPending();
-      this.#rotateIfOld();
-    }
-    const now = Date.now();
-    if (
-      this.#pending.length > 0 && now - this.#pendingSince >= COMPRESS_DELAY_MS
-    ) {
-      this.#emitPending();
-    }
-    for (const line of lines) {
-      if (this.#pending.length === 0) this.#pendingSince = now;
-      this.#pending.push(line);
-      this.#pendingChars += line.length;
-      if (this.#pendingChars >= this.#chunkChars) this.#emitPending();
+    // Lines of this batch not buffered yet when a write fails are lost too.
+    let taken = 0;
+    try {
+      if (this.#rotateDue()) {
+        this.#emitPending();
+        this.#rotateIfOld();
+      }
+      const now = Date.now();
+      if (
+        this.#pending.length > 0 &&
+        now - this.#pendingSince >= COMPRESS_DELAY_MS
+      ) {
+        this.#emitPending();
+      }
+      for (const line of lines) {
+        if (this.#pending.length === 0) this.#pendingSince = now;
+        this.#pending.push(line);
+        this.#pendingChars += line.length;
+        taken++;
+        if (this.#pendingChars >= this.#chunkChars) this.#emitPending();
+      }
+    } catch (error) {
+      this.lost += lines.length - taken;
+      throw error;
     }
   }
 
@@ -349,13 +358,13 @@ export class FileWriter {
       // where this write began, so that it stays whole up to its last
       // chunk and later writes, once there is room, append to a valid
       // file. If even that fails, reopen later, which repairs it.
-      let restored = written === 0;
-      if (!restored) {
-        try {
-          fs.ftruncateSync(this.#fd, before);
-          restored = true;
-        } catch { /* see below */ }
-      }
+      // Always cut back: a runtime's writeSync may have written part of
+      // the bytes before it threw, without saying how many.
+      let restored = false;
+      try {
+        fs.ftruncateSync(this.#fd, before);
+        restored = true;
+      } catch { /* see below */ }
       if (restored) this.#size = before;
       else {
         const fd = this.#fd;
