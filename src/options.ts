@@ -1,0 +1,576 @@
+/**
+ * createLogger's options: their types and documentation, and how they are
+ * read (once, into a plain copy) and checked, every mistake a
+ * TtlogConfigError naming the option and the value.
+ *
+ * @module
+ */
+
+import { type ThresholdName, TtlogConfigError } from "./level.ts";
+import {
+  DEFAULT_LIMITS,
+  type EncodeLimits,
+  safeString,
+} from "./record/encode.ts";
+import {
+  MAX_RING_BYTES,
+  MIN_RING_BYTES,
+  OVERFLOW_CODES,
+  type OverflowPolicy,
+  ringCapacity,
+} from "./ring/ring.ts";
+import { canStartWorker } from "./runtime/worker.ts";
+import type { Sink } from "./sinks/sink.ts";
+import type { SnapshotStore } from "./snapshot/store.ts";
+
+/** 0: no dictionary, every key, target and message inline in its record. */
+const MIN_DICTIONARY_BYTES = 0;
+
+/**
+ * Ring options.
+ *
+ * @example A small ring that drops the newest events when full
+ * ```ts
+ * import { createLogger, memorySink, type RingOptions } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const sink = memorySink();
+ * const ring: RingOptions = { bytes: 64 * 1024, overflow: "drop", maxRecordBytes: 512 };
+ * const log = createLogger({ ring, sinks: [sink] });
+ * log.info("big", { blob: "x".repeat(4096) });
+ * await log.flush();
+ * const blob = String(sink.records[0].fields.blob);
+ * assert.ok(blob.length < 4096); // cut at maxRecordBytes
+ * await log.close();
+ * ```
+ */
+export interface RingOptions {
+  /** Bytes of the ring (rounded up to a power of two; default 8 MiB). */
+  readonly bytes?: number;
+  /** When the drain lags: `"overwrite"` (default), `"drop"` or `"block"`. */
+  readonly overflow?: OverflowPolicy;
+  /** Largest record in bytes; bigger events are cut with a marker (default min(16 KiB, bytes / 4)). */
+  readonly maxRecordBytes?: number;
+}
+
+/**
+ * Options of {@link createLogger}.
+ *
+ * @example Emit warnings, record debug, redact secrets
+ * ```ts
+ * import { createLogger, type LoggerOptions, memorySink } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * const sink = memorySink();
+ * const options: LoggerOptions = {
+ *   service: "billing",
+ *   level: "warn",
+ *   record: "debug",
+ *   directives: "warn,payments=info",
+ *   redact: ["card"],
+ *   sinks: [sink],
+ * };
+ * const log = createLogger(options);
+ * log.info("not emitted");
+ * log.child("payments").info("charged", { card: "4242 4242 4242 4242" });
+ * await log.flush();
+ * assert.equal(sink.records.length, 1);
+ * assert.equal(String(sink.records[0].fields.card), "[Redacted]");
+ * await log.close();
+ * ```
+ */
+export interface LoggerOptions {
+  /** The service name, in every record (default `"app"`). */
+  readonly service?: string;
+  /** Emit level: what reaches the sinks (default `"info"`). */
+  readonly level?: ThresholdName;
+  /** Record level: what enters the flight-recorder ring (default `"debug"`). */
+  readonly record?: ThresholdName;
+  /** Per-target emit levels, such as `"info,db=debug"` (default: the TTLOG environment variable). */
+  readonly directives?: string;
+  /** Where emitted events go (default: text on stdout). */
+  readonly sinks?: readonly Sink[];
+  /** The ring. */
+  readonly ring?: RingOptions;
+  /** The dictionary's size in bytes (default 1 MiB); past it strings go inline. */
+  readonly dictionaryBytes?: number;
+  /** Field keys whose values are replaced by `[Redacted]` at any depth, case-insensitively. */
+  readonly redact?: readonly string[];
+  /** Size limits for values (`depth` at most 16). */
+  readonly limits?: Partial<EncodeLimits>;
+  /**
+   * Where the drain runs: `"auto"` (default: a worker thread when the runtime
+   * has one, every sink can be rebuilt there and the process may use more
+   * than one CPU, else the caller's thread), `true` (a worker, or an error
+   * saying why not) or `false`.
+   */
+  readonly worker?: boolean | "auto";
+  /** How long exit and signal hooks may spend delivering pending events (default 2000 ms). */
+  readonly exitTimeoutMs?: number;
+  /**
+   * How events are timestamped. `"exact"` (default): `Date.now()` per
+   * event, 30-40 ns, a third of a log call. `"coarse"`: a thread publishes
+   * the time about every millisecond and each event reads it for about a
+   * nanosecond; timestamps may lag the wall clock by a few ms under load,
+   * and the thread wakes 1000 times a second. Order within a thread never
+   * depends on the clock.
+   */
+  readonly clock?: "exact" | "coarse";
+  /** Where and how `log.snapshot()` writes. */
+  readonly snapshot?: SnapshotOptions;
+}
+
+/**
+ * Options of one {@link Logger.snapshot} call.
+ *
+ * @example Snapshot one request's events
+ * ```ts
+ * import { createLogger, memorySink, type SnapshotRequest } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * const dir = mkdtempSync(join(tmpdir(), "ttlog-doc-"));
+ * const log = createLogger({ sinks: [memorySink()], snapshot: { dir } });
+ * log.info("cart loaded", { request_id: "r-1" });
+ * log.error("payment failed", { request_id: "r-2" });
+ * const request: SnapshotRequest = { where: { request_id: "r-2" } };
+ * const path = await log.snapshot("r-2 failed", request);
+ * await log.close();
+ * assert.deepEqual(readdirSync(dir).map((name) => join(dir, name)), [path]);
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
+export interface SnapshotRequest {
+  /**
+   * Keep only the events whose fields hold each of these values (compared
+   * with `Object.is`), such as `{ request_id: id }` for one request's events
+   * (see withContext). Such a snapshot is never shared with other calls.
+   */
+  readonly where?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What can take a snapshot by itself: see {@link SnapshotOptions.on}.
+ *
+ * @example Snapshot on error events
+ * ```ts
+ * import { createLogger, memorySink, type SnapshotTrigger } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * const dir = mkdtempSync(join(tmpdir(), "ttlog-doc-"));
+ * const on: SnapshotTrigger[] = ["error"];
+ * const log = createLogger({ service: "shop", sinks: [memorySink()], snapshot: { dir, on } });
+ * log.debug("cache miss", { key: "cart:7" });
+ * log.error("checkout failed");
+ * await log.close();
+ * const files = readdirSync(dir);
+ * assert.equal(files.length, 1);
+ * assert.match(files[0], /^ttlog-shop-.*-error\.ttlog$/);
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
+export type SnapshotTrigger = "error" | "crash" | "signal" | "exit";
+
+const SNAPSHOT_TRIGGERS: readonly SnapshotTrigger[] = [
+  "error",
+  "crash",
+  "signal",
+  "exit",
+];
+
+/**
+ * Options for snapshots: the last events of every ring, written as a .ttlog file.
+ *
+ * @example Keep the two newest gzip snapshots
+ * ```ts
+ * import { createLogger, memorySink, type SnapshotOptions } from "@ttlog/ttlog";
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * const dir = mkdtempSync(join(tmpdir(), "ttlog-doc-"));
+ * const snapshot: SnapshotOptions = { dir, keep: 2, compression: "gzip", window: { seconds: 30 } };
+ * const log = createLogger({ sinks: [memorySink()], snapshot });
+ * for (const reason of ["first", "second", "third"]) {
+ *   log.info("step", { reason });
+ *   await log.snapshot(reason);
+ * }
+ * await log.close();
+ * const files = readdirSync(dir);
+ * assert.equal(files.length, 2);
+ * assert.ok(!files.some((name) => name.includes("first")));
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
+export interface SnapshotOptions {
+  /**
+   * The directory (created if missing, mode 0700). Default
+   * `"ttlog-snapshots"`, unless there is a `store`: then files are written
+   * only when `dir` is given.
+   */
+  readonly dir?: string;
+  /**
+   * Where snapshots go as well as, or instead of, files: a function that
+   * gets each one's name, reason and complete .ttlog bytes (an R2 or S3
+   * put, a Deno KV set, {@link httpStore}); it works where there is no file
+   * system (Cloudflare Workers, Vercel Edge, Deno Deploy). A promise it
+   * returns is waited for by `flush()` and `close()` (at most
+   * `exitTimeoutMs`); one that throws or rejects is counted in
+   * `snapshotStoreErrors` and reported on stderr, never thrown. At a crash
+   * a store gets its call but the process may end before its promise
+   * settles: give `dir` as well where there is a disk.
+   */
+  readonly store?: SnapshotStore;
+  /** How far back a snapshot goes: at most `seconds` and `bytes` (per producer); default all the ring holds. */
+  readonly window?: { readonly seconds?: number; readonly bytes?: number };
+  /** Snapshot files of this service to keep, newest first (default 20). */
+  readonly keep?: number;
+  /** Chunk compression: `"lz4"` (default), `"gzip"` or `"none"`. */
+  readonly compression?: "lz4" | "gzip" | "none";
+  /**
+   * When snapshots are taken by themselves (each file's reason is the
+   * trigger's name, and its header says what happened):
+   * - `"error"`: an error or fatal event; the snapshot includes it, and the
+   *   header holds its text. At most one per `minInterval`.
+   * - `"crash"`: an uncaught exception or unhandled rejection; the header
+   *   holds the error. Written synchronously from shared memory (the drain
+   *   may be stuck), then the runtime reports the error and exits as it
+   *   would have.
+   * - `"signal"`: SIGTERM, SIGINT or SIGHUP (where the runtime has them),
+   *   before the process ends by that signal as it would have.
+   * - `"exit"`: the process exits (`process.exit()`, `Deno.exit()` or the
+   *   end of the program) with any code, unless a crash or signal snapshot
+   *   was just written; the header holds the code.
+   */
+  readonly on?: readonly SnapshotTrigger[];
+  /** The least time between two snapshots on error events, in ms (default 10000). */
+  readonly minInterval?: number;
+}
+
+/**
+ * The deepest `limits.depth`: each open level may need a few closing bytes
+ * past a record's content room (its 128-byte slack), and the decoder reads
+ * at most 64 levels.
+ */
+const MAX_DEPTH = 16;
+
+const OPTION_KEYS = [
+  "service",
+  "level",
+  "record",
+  "directives",
+  "sinks",
+  "ring",
+  "dictionaryBytes",
+  "redact",
+  "limits",
+  "worker",
+  "exitTimeoutMs",
+  "clock",
+  "snapshot",
+];
+
+/**
+ * A plain copy of the options (and of the objects and arrays in them), read
+ * once: a Proxy whose traps throw, or options changed after the call, then
+ * cannot reach the logger. Sinks themselves are not copied.
+ */
+export function readOptions(options: LoggerOptions): LoggerOptions {
+  if (
+    typeof options !== "object" || options === null || Array.isArray(options)
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: options must be an object, got ${
+        Array.isArray(options) ? "an array" : safeString(options)
+      }`,
+    );
+  }
+  const copy: Record<string, unknown> = { ...options };
+  for (const key of ["ring", "limits", "snapshot"]) {
+    const value = copy[key];
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+      copy[key] = { ...value };
+    }
+  }
+  const snapshot = copy.snapshot as Record<string, unknown> | undefined;
+  if (typeof snapshot?.window === "object" && snapshot.window !== null) {
+    snapshot.window = { ...snapshot.window };
+  }
+  if (Array.isArray(snapshot?.on)) snapshot.on = [...snapshot.on];
+  for (const key of ["sinks", "redact"]) {
+    if (Array.isArray(copy[key])) copy[key] = [...(copy[key] as unknown[])];
+  }
+  return copy as LoggerOptions;
+}
+
+export function validateOptions(options: LoggerOptions): void {
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.includes(key)) {
+      throw new TtlogConfigError(
+        `createLogger: unknown option ${JSON.stringify(key)} (known: ${
+          OPTION_KEYS.join(", ")
+        })`,
+      );
+    }
+  }
+  if (
+    options.service !== undefined &&
+    (typeof options.service !== "string" || options.service === "")
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: service must be a non-empty string`,
+    );
+  }
+  if (options.sinks !== undefined) {
+    if (!Array.isArray(options.sinks)) {
+      throw new TtlogConfigError(
+        `createLogger: sinks must be an array of sinks`,
+      );
+    }
+    options.sinks.forEach((sink, i) => {
+      if (
+        typeof sink !== "object" || sink === null ||
+        typeof sink.write !== "function"
+      ) {
+        throw new TtlogConfigError(
+          `createLogger: sinks[${i}] is not a sink (an object with a write(records) method)`,
+        );
+      }
+    });
+  }
+  const ring = options.ring;
+  if (ring !== undefined) {
+    if (typeof ring !== "object" || ring === null) {
+      throw new TtlogConfigError(`createLogger: ring must be an object`);
+    }
+    for (const key of Object.keys(ring)) {
+      if (!["bytes", "overflow", "maxRecordBytes"].includes(key)) {
+        throw new TtlogConfigError(
+          `createLogger: unknown ring option ${
+            JSON.stringify(key)
+          } (known: bytes, overflow, maxRecordBytes)`,
+        );
+      }
+    }
+    if (
+      ring.bytes !== undefined &&
+      (!Number.isInteger(ring.bytes) ||
+        !(ring.bytes >= MIN_RING_BYTES && ring.bytes <= MAX_RING_BYTES))
+    ) {
+      throw new TtlogConfigError(
+        `createLogger: ring.bytes must be an integer from ${MIN_RING_BYTES} to ${MAX_RING_BYTES}, got ${
+          safeString(ring.bytes)
+        }`,
+      );
+    }
+    if (ring.overflow !== undefined && !(ring.overflow in OVERFLOW_CODES)) {
+      throw new TtlogConfigError(
+        `createLogger: ring.overflow must be "overwrite", "drop" or "block", got ${
+          safeString(ring.overflow)
+        }`,
+      );
+    }
+    const capacity = ringCapacity(ring.bytes ?? 8 * 1024 * 1024);
+    if (
+      ring.maxRecordBytes !== undefined &&
+      (typeof ring.maxRecordBytes !== "number" ||
+        !(ring.maxRecordBytes >= 256 && ring.maxRecordBytes <= capacity / 4))
+    ) {
+      throw new TtlogConfigError(
+        `createLogger: ring.maxRecordBytes must be from 256 to a quarter of the ring (${
+          capacity / 4
+        }), got ${safeString(ring.maxRecordBytes)}`,
+      );
+    }
+  }
+  if (
+    options.directives !== undefined && typeof options.directives !== "string"
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: directives must be a string such as "info,db=debug", got ${
+        safeString(options.directives)
+      }`,
+    );
+  }
+  if (
+    options.redact !== undefined &&
+    (!Array.isArray(options.redact) ||
+      options.redact.some((k) => typeof k !== "string" || k === ""))
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: redact must be an array of field names (non-empty strings), got ${
+        safeString(JSON.stringify(options.redact) ?? options.redact)
+      }`,
+    );
+  }
+  if (
+    options.dictionaryBytes !== undefined &&
+    (!Number.isInteger(options.dictionaryBytes) ||
+      !(options.dictionaryBytes >= MIN_DICTIONARY_BYTES &&
+        options.dictionaryBytes <= 1 << 28))
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: dictionaryBytes must be an integer from ${MIN_DICTIONARY_BYTES} to ${
+        1 << 28
+      }, got ${safeString(options.dictionaryBytes)}`,
+    );
+  }
+  for (const [key, value] of Object.entries(options.limits ?? {})) {
+    if (!(key in DEFAULT_LIMITS)) {
+      throw new TtlogConfigError(
+        `createLogger: unknown limit ${
+          JSON.stringify(key)
+        } (known: string, depth, items)`,
+      );
+    }
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+      throw new TtlogConfigError(
+        `createLogger: limits.${key} must be a positive integer, got ${
+          safeString(value)
+        }`,
+      );
+    }
+    if (key === "depth" && value > MAX_DEPTH) {
+      throw new TtlogConfigError(
+        `createLogger: limits.depth must be at most ${MAX_DEPTH}, got ${value}: deeper values would not fit a record's closing room or be readable`,
+      );
+    }
+  }
+  if (
+    options.worker !== undefined && options.worker !== false &&
+    options.worker !== true && options.worker !== "auto"
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: worker must be true, false or "auto", got ${
+        safeString(options.worker)
+      }`,
+    );
+  }
+  validateSnapshotOptions(options.snapshot);
+  if (
+    options.clock !== undefined && options.clock !== "exact" &&
+    options.clock !== "coarse"
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: clock must be "exact" or "coarse", got ${
+        safeString(options.clock)
+      }`,
+    );
+  }
+  if (options.clock === "coarse" && !canStartWorker()) {
+    throw new TtlogConfigError(
+      `createLogger: clock: "coarse" needs a thread and SharedArrayBuffer, which this runtime does not have (use clock: "exact")`,
+    );
+  }
+  if (
+    options.exitTimeoutMs !== undefined &&
+    (typeof options.exitTimeoutMs !== "number" ||
+      !(options.exitTimeoutMs >= 0 && options.exitTimeoutMs <= 60_000))
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: exitTimeoutMs must be a number of ms from 0 to 60000, got ${
+        safeString(options.exitTimeoutMs)
+      }`,
+    );
+  }
+}
+
+function validateSnapshotOptions(snapshot: SnapshotOptions | undefined): void {
+  if (snapshot === undefined) return;
+  if (typeof snapshot !== "object" || snapshot === null) {
+    throw new TtlogConfigError(`createLogger: snapshot must be an object`);
+  }
+  for (const key of Object.keys(snapshot)) {
+    if (
+      !["dir", "store", "window", "keep", "compression", "on", "minInterval"]
+        .includes(key)
+    ) {
+      throw new TtlogConfigError(
+        `createLogger: unknown snapshot option ${
+          JSON.stringify(key)
+        } (known: dir, store, window, keep, compression, on, minInterval)`,
+      );
+    }
+  }
+  if (snapshot.store !== undefined && typeof snapshot.store !== "function") {
+    throw new TtlogConfigError(
+      `createLogger: snapshot.store must be a function ({ name, reason, bytes }) => void | Promise<void>, got ${
+        safeString(snapshot.store)
+      }`,
+    );
+  }
+  if (
+    snapshot.dir !== undefined &&
+    (typeof snapshot.dir !== "string" || snapshot.dir === "")
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: snapshot.dir must be a non-empty string`,
+    );
+  }
+  if (
+    snapshot.keep !== undefined &&
+    (!Number.isInteger(snapshot.keep) || snapshot.keep < 1)
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: snapshot.keep must be a positive integer, got ${
+        safeString(snapshot.keep)
+      }`,
+    );
+  }
+  if (
+    snapshot.compression !== undefined &&
+    !["lz4", "gzip", "none"].includes(snapshot.compression)
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: snapshot.compression must be "lz4", "gzip" or "none", got ${
+        safeString(snapshot.compression)
+      }`,
+    );
+  }
+  if (snapshot.on !== undefined) {
+    if (!Array.isArray(snapshot.on)) {
+      throw new TtlogConfigError(
+        `createLogger: snapshot.on must be an array, such as ["error"]`,
+      );
+    }
+    for (const trigger of snapshot.on as readonly string[]) {
+      if (!(SNAPSHOT_TRIGGERS as readonly string[]).includes(trigger)) {
+        throw new TtlogConfigError(
+          `createLogger: unknown snapshot.on trigger ${
+            safeString(trigger)
+          } (known: ${SNAPSHOT_TRIGGERS.map((t) => `"${t}"`).join(", ")})`,
+        );
+      }
+    }
+  }
+  if (
+    snapshot.minInterval !== undefined &&
+    (typeof snapshot.minInterval !== "number" || !(snapshot.minInterval >= 0))
+  ) {
+    throw new TtlogConfigError(
+      `createLogger: snapshot.minInterval must be a number of ms >= 0, got ${
+        safeString(snapshot.minInterval)
+      }`,
+    );
+  }
+  const window = snapshot.window;
+  if (window !== undefined) {
+    for (const [key, value] of Object.entries(window)) {
+      if (key !== "seconds" && key !== "bytes") {
+        throw new TtlogConfigError(
+          `createLogger: unknown snapshot.window option ${
+            JSON.stringify(key)
+          } (known: seconds, bytes)`,
+        );
+      }
+      if (typeof value !== "number" || !(value > 0)) {
+        throw new TtlogConfigError(
+          `createLogger: snapshot.window.${key} must be a positive number, got ${
+            safeString(value)
+          }`,
+        );
+      }
+    }
+  }
+}
