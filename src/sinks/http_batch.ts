@@ -18,7 +18,7 @@ import type {
   HttpRetryOptions,
   HttpSinkStats,
 } from "./http.ts";
-import type { SinkSpec } from "./sink.ts";
+import type { SinkDelivery, SinkSpec } from "./sink.ts";
 
 /**
  * How records become a request body. Events are kept in groups (one for
@@ -410,7 +410,7 @@ export class BatchPoster {
   }
 
   /** For metrics().sinks: what was delivered, given up on, failed. */
-  get delivery(): { written: number; dropped: number; errors: number } {
+  get delivery(): SinkDelivery {
     return {
       written: this.#sent,
       dropped: this.#dropped,
@@ -762,10 +762,8 @@ export class BatchPoster {
   }
 
   /**
-   * Gives up now on everything not delivered (counted as dropped): the
-   * request under way is cancelled, queued and pending events dropped,
-   * flushes waiting on them released. For a close() or an exit that ran
-   * out of exitTimeoutMs.
+   * Gives up now on everything not delivered (counted as dropped), for a
+   * close() out of time: the request under way is cancelled, flushes freed.
    */
   abort(): void {
     this.#closed = true;
