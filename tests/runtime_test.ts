@@ -1,5 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { isatty } from "node:tty";
+import { fileURLToPath } from "node:url";
+import { scriptCommand } from "./fixtures/spawn.ts";
 import { detectRuntime, runtime } from "../src/runtime/mod.ts";
 import { bunRuntime } from "../src/runtime/bun.ts";
 import { denoRuntime } from "../src/runtime/deno.ts";
@@ -61,14 +65,19 @@ test("env never throws, even for names the OS rejects", () => {
   }
 });
 
-test("isTerminal returns a boolean for both streams", () => {
-  assert.equal(typeof runtime.isTerminal("stdout"), "boolean");
-  assert.equal(typeof runtime.isTerminal("stderr"), "boolean");
+test("isTerminal says what the OS says of each stream", () => {
+  assert.equal(runtime.isTerminal("stdout"), isatty(1));
+  assert.equal(runtime.isTerminal("stderr"), isatty(2));
 });
 
-test("write to stderr does not throw", () => {
-  runtime.write("stderr", "");
-  runtime.write("stderr", `ttlog runtime_test: writing on ${runtime.name} ✓\n`);
+test("write puts its text, as it is, on the stream it names", () => {
+  const [command, args] = scriptCommand(
+    fileURLToPath(new URL("./fixtures/write_child.ts", import.meta.url)),
+  );
+  const child = spawnSync(command, args, { encoding: "utf8", timeout: 30_000 });
+  assert.equal(child.status, 0, child.stderr);
+  assert.equal(child.stdout, `to stdout ✓\non ${launchedOn}\n`);
+  assert.equal(child.stderr, "to stderr ✓\n");
 });
 
 test("the adapters of other runtimes refuse to start", () => {
