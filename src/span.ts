@@ -7,7 +7,18 @@
  */
 
 import { TtlogConfigError } from "./level.ts";
-import type { Fields, Logger } from "./logger.ts";
+/** Fields of an event (the same as logger.ts's `Fields`). */
+type Fields = Record<string, unknown>;
+
+/**
+ * What a span needs of its logger (a Logger is one), so that this file does
+ * not import logger.ts, which imports it.
+ */
+interface SpanLogger {
+  debug(message: string): void;
+  info(message: string, fields: Record<string, unknown>): void;
+  error(message: string, fields: Record<string, unknown>): void;
+}
 
 /** The clock spans measure with (performance.now where there is one). */
 const now: () => number = typeof performance?.now === "function"
@@ -46,7 +57,7 @@ const now: () => number = typeof performance?.now === "function"
  * ```
  */
 export class Span implements Disposable, AsyncDisposable {
-  readonly #log: Logger;
+  readonly #log: SpanLogger;
   readonly #start: number;
   #ended = false;
   #error: unknown;
@@ -60,7 +71,7 @@ export class Span implements Disposable, AsyncDisposable {
    * @param log The logger, with the span's fields bound.
    * @param name The span's name.
    */
-  constructor(log: Logger, name: string) {
+  constructor(log: SpanLogger, name: string) {
     if (typeof name !== "string" || name === "") {
       throw new TtlogConfigError(
         `span: name must be a non-empty string, got ${

@@ -17,7 +17,7 @@ import type {
   HttpBatchOptions,
   HttpRetryOptions,
   HttpSinkStats,
-} from "./http.ts";
+} from "./http_types.ts";
 import type { SinkDelivery, SinkSpec } from "./sink.ts";
 
 /**
