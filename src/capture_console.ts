@@ -5,7 +5,7 @@
  * @module
  */
 
-import { TtlogConfigError } from "./level.ts";
+import { TtlogConfigError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { safeString } from "./record/encode.ts";
 import { tryBuiltin } from "./runtime/builtin.ts";

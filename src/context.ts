@@ -16,7 +16,7 @@
  * @module
  */
 
-import { TtlogConfigError } from "./level.ts";
+import { TtlogConfigError } from "./errors.ts";
 import { tryBuiltin } from "./runtime/builtin.ts";
 import { edgePlatform } from "./runtime/edge.ts";
 

@@ -27,7 +27,7 @@
  * @module
  */
 
-import { TtlogConfigError } from "./level.ts";
+import { TtlogConfigError } from "./errors.ts";
 import {
   type RequestFields,
   RequestLog,

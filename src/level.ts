@@ -7,6 +7,9 @@
  * @module
  */
 
+import { TtlogConfigError } from "./errors.ts";
+export { TtlogConfigError } from "./errors.ts";
+
 /**
  * The six level names, lowest first.
  *
@@ -95,31 +98,6 @@ export const Level = {
  * ```
  */
 export type LevelValue = typeof Level[ThresholdName];
-
-/**
- * Thrown for a configuration value that ttlog cannot use; the message names it.
- *
- * @example Catch a bad option
- * ```ts
- * import { createLogger, TtlogConfigError } from "@ttlog/ttlog";
- * import assert from "node:assert/strict";
- * assert.throws(
- *   () => createLogger({ level: "loud" as "info" }),
- *   (error) => error instanceof TtlogConfigError && /loud/.test(error.message),
- * );
- * ```
- */
-export class TtlogConfigError extends Error {
-  /**
-   * Creates the error.
-   *
-   * @param message What was wrong and what to do instead.
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "TtlogConfigError";
-  }
-}
 
 /**
  * Parses a threshold name (case-insensitive, surrounding spaces ignored).

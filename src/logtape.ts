@@ -19,7 +19,7 @@
  */
 
 import { isValidTarget } from "./directives.ts";
-import { TtlogConfigError } from "./level.ts";
+import { TtlogConfigError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { renderValue } from "./record/decode.ts";
 import { safeString } from "./record/encode.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { TtlogConfigError } from "./level.ts";
+import { TtlogConfigError } from "./errors.ts";
 /** Fields of an event (the same as logger.ts's `Fields`). */
 type Fields = Record<string, unknown>;
 

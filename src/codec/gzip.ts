@@ -14,7 +14,7 @@
  * @module
  */
 
-import { TtlogConfigError } from "../level.ts";
+import { TtlogConfigError } from "../errors.ts";
 import { TtlogFormatError } from "../record/decode.ts";
 import { tryBuiltin } from "../runtime/builtin.ts";
 

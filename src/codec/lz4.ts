@@ -23,7 +23,7 @@
  * @module
  */
 
-import { TtlogConfigError } from "../level.ts";
+import { TtlogConfigError } from "../errors.ts";
 import { tryBuiltin } from "../runtime/builtin.ts";
 import { LZ4_MAX_INPUT_SIZE } from "./lz4_decompress.ts";
 import { LZ4_WASM_BASE64 } from "./lz4_wasm.ts";

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { TtlogConfigError } from "../level.ts";
+import { TtlogConfigError } from "../errors.ts";
 import { TtlogFormatError } from "../record/decode.ts";
 import { lz4CompressBlockInto } from "./lz4.ts";
 import { lz4DecompressBlockInto } from "./lz4_decompress.ts";

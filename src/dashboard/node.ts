@@ -11,7 +11,7 @@ import {
   type NodeRequestLike,
   type NodeResponseLike,
 } from "../http.ts";
-import { TtlogConfigError } from "../level.ts";
+import { TtlogConfigError } from "../errors.ts";
 import type { DashboardHandler } from "./handler.ts";
 
 /**

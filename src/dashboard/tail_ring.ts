@@ -23,7 +23,7 @@
  * @module
  */
 
-import { TtlogConfigError } from "../level.ts";
+import { TtlogConfigError } from "../errors.ts";
 
 const CTL_HEAD = 0;
 const CTL_TAIL = 1;

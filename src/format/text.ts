@@ -9,7 +9,7 @@
  * @module
  */
 
-import { TtlogConfigError } from "../level.ts";
+import { TtlogConfigError } from "../errors.ts";
 import { LoggedError, type LogRecord, Marker } from "../record/values.ts";
 import type { Formatter } from "../sinks/sink.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { TtlogConfigError } from "../level.ts";
+import { TtlogConfigError } from "../errors.ts";
 import type { FetchHandler } from "./request.ts";
 
 /**

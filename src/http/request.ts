@@ -8,7 +8,7 @@
  */
 
 import { currentStore, hasAsyncContext, runInContext } from "../context.ts";
-import { TtlogConfigError } from "../level.ts";
+import { TtlogConfigError } from "../errors.ts";
 import { type Logger, REPLAY, REPLAY_MARK } from "../logger.ts";
 import type { ReplayResult, ReplayStart } from "../snapshot/replay.ts";
 import { edgePlatform } from "../runtime/edge.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { TtlogConfigError } from "../level.ts";
+import { TtlogConfigError } from "../errors.ts";
 import {
   type FetchHandler,
   type RequestFields,

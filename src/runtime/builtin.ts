@@ -10,7 +10,7 @@
 import type * as Fs from "node:fs";
 import type * as WorkerThreads from "node:worker_threads";
 import type * as Zlib from "node:zlib";
-import { TtlogConfigError } from "../level.ts";
+import { TtlogConfigError } from "../errors.ts";
 import { EDGE_STAND_INS, edgeName, edgePlatform } from "./edge.ts";
 
 type GetBuiltin = (id: string) => unknown;

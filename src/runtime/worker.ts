@@ -7,7 +7,7 @@
  */
 
 import type * as WorkerThreads from "node:worker_threads";
-import { TtlogConfigError } from "../level.ts";
+import { TtlogConfigError } from "../errors.ts";
 import { tryBuiltin } from "./builtin.ts";
 import { detectRuntime } from "./mod.ts";
 

@@ -9,7 +9,7 @@ import { textFormatter } from "../format/text.ts";
 import type { LogRecord } from "../record/values.ts";
 import { runtime } from "../runtime/mod.ts";
 import { BUILTIN_SINK_MODULE, type Formatter, type Sink } from "./sink.ts";
-import { TtlogConfigError } from "../level.ts";
+import { TtlogConfigError } from "../errors.ts";
 
 /** UTF-16 units whose UTF-8 encoding always fits in PIPE_BUF (4096 bytes). */
 const ATOMIC_UNITS = 1365;

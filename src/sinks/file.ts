@@ -15,7 +15,7 @@ import type * as Path from "node:path";
 import { initLz4Sync } from "../codec/lz4.ts";
 import { ndjsonFormatter } from "../format/ndjson.ts";
 import { textFormatter } from "../format/text.ts";
-import { TtlogConfigError } from "../level.ts";
+import { TtlogConfigError } from "../errors.ts";
 import type { LogRecord } from "../record/values.ts";
 import { builtin, nodeFs, nodeZlib, tryBuiltin } from "../runtime/builtin.ts";
 import { runtime } from "../runtime/mod.ts";

@@ -11,7 +11,7 @@ import type * as Fs from "node:fs";
 import type * as Path from "node:path";
 import { gzipSync } from "../codec/gzip.ts";
 import { encodeLz4Frame } from "../codec/lz4_frame.ts";
-import { TtlogConfigError } from "../level.ts";
+import { TtlogConfigError } from "../errors.ts";
 import { TtlogFormatError } from "../record/decode.ts";
 import { runtime } from "../runtime/mod.ts";
 import { TtlogReader } from "../snapshot/chunk_reader.ts";

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { TtlogConfigError } from "../level.ts";
+import { TtlogConfigError } from "../errors.ts";
 import { edgePlatform } from "../runtime/edge.ts";
 import type { LogRecord } from "../record/values.ts";
 import type {

@@ -6,7 +6,7 @@
 
 import { ndjsonFormatter } from "../format/ndjson.ts";
 import { textFormatter } from "../format/text.ts";
-import { TtlogConfigError } from "../level.ts";
+import { TtlogConfigError } from "../errors.ts";
 import type { LogRecord } from "../record/values.ts";
 import type { Formatter, Sink } from "./sink.ts";
 

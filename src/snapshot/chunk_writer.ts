@@ -19,7 +19,7 @@
 import { encodeLz4Frame } from "../codec/lz4_frame.ts";
 import { gzipSync } from "../codec/gzip.ts";
 import { xxhash32 } from "../codec/xxhash32.ts";
-import { TtlogConfigError } from "../level.ts";
+import { TtlogConfigError } from "../errors.ts";
 import {
   CHUNK_HEADER_BYTES,
   CHUNK_MAGIC,

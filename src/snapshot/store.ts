@@ -7,7 +7,7 @@
  * @module
  */
 
-import { TtlogConfigError } from "../level.ts";
+import { TtlogConfigError } from "../errors.ts";
 import { runtime } from "../runtime/mod.ts";
 
 /**
