@@ -22,6 +22,7 @@ import {
   ttlogFile,
 } from "./fixtures/cli_records.ts";
 import { lines, ndjson, tempDir, ttlog } from "./fixtures/cli_run.ts";
+import { sleep } from "./helpers.ts";
 
 const CLI = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
 
@@ -35,10 +36,6 @@ function numbered(
     level,
     msg: `event ${from + i}`,
   }));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function waitFor(

@@ -8,13 +8,10 @@ import {
   TtlogConfigError,
 } from "../mod.ts";
 import { internals } from "../src/logger.ts";
+import { sleep } from "./helpers.ts";
 
 /** The staleness bound the recorder enforces (src/record/encode.ts). */
 const STALE_MS = 250;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Waits until the logger's clock thread is up (Deno type-checks a worker first). */
 async function clockReady(log: Logger): Promise<void> {

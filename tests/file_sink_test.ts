@@ -3,7 +3,7 @@
 // tools, option validation, open and write errors, and the worker spec.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { runToolOk, sampleRecord } from "./helpers.ts";
+import { runToolOk, sampleRecord, sleep } from "./helpers.ts";
 import {
   existsSync,
   mkdirSync,
@@ -83,10 +83,6 @@ function rotatedFiles(path: string): string[] {
     files.unshift(`${path}.${i}`);
   }
   return [...files, path];
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 test("fileSink: N events are N NDJSON lines in order after flush() and close()", async () => {

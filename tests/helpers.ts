@@ -236,3 +236,8 @@ export function runToolOk(name: string, args: readonly string[]): Uint8Array {
   );
   return result.stdout;
 }
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -22,6 +22,7 @@ import {
 } from "../src/sinks/http.ts";
 import { BUILTIN_SINK_MODULE } from "../src/sinks/sink.ts";
 import { sinkFromSpec } from "../src/drain/sink_specs.ts";
+import { sleep } from "./helpers.ts";
 
 /** One request the server received. */
 interface Received {
@@ -176,10 +177,6 @@ function records(from: number, to: number): LogRecord[] {
 
 /** Fast retries, so tests stay short. */
 const FAST_RETRY = { attempts: 5, baseMs: 5, maxMs: 20 } as const;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 // ---- delivery ----
 

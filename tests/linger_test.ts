@@ -17,7 +17,7 @@ import {
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { assertAccounting } from "./helpers.ts";
+import { assertAccounting, sleep } from "./helpers.ts";
 
 const LIMIT = { timeout: 60_000 };
 
@@ -44,8 +44,6 @@ function setup(ringBytes: number) {
     wakes: () => wakes,
   };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test(
   "a steady trickle of events does not ring the worker for each one",

@@ -16,6 +16,7 @@ import { fileSink } from "../src/sinks/file.ts";
 import { gateSink } from "./fixtures/gate_sink.ts";
 import { slowSink } from "./fixtures/slow_sink.ts";
 import { startTsWorker } from "./fixtures/spawn.ts";
+import { sleep } from "./helpers.ts";
 
 /** Per test: Bun stops a test after 5 s unless told otherwise. */
 const LIMIT = { timeout: 60_000 };
@@ -169,10 +170,6 @@ for (const worker of ["auto", false] as const) {
       }
     },
   );
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Waits until `words[index] >= value`, polling; false after `capMs`. */

@@ -2,17 +2,13 @@
 // flush and close, errors, formats, and option validation.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { sampleRecord } from "./helpers.ts";
+import { sampleRecord, sleep } from "./helpers.ts";
 import { createLogger, TtlogConfigError } from "../mod.ts";
 import { streamSink } from "../src/sinks/stream.ts";
 
 const decoder = new TextDecoder();
 
 const record = sampleRecord;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** A stream that keeps its chunks; each write takes `delayMs` when given. */
 function collector(

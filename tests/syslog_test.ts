@@ -36,12 +36,9 @@ import {
 } from "../src/syslog.ts";
 import { toolPath } from "../scripts/tools.mjs";
 import { BUILTIN_SINK_MODULE } from "../src/sinks/sink.ts";
+import { sleep } from "./helpers.ts";
 
 // ---- rsyslogd ----
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 async function freeTcpPort(): Promise<number> {
   const server = createServer();

@@ -21,7 +21,7 @@ import { fileSink } from "../src/sinks/file.ts";
 import { scriptCommand } from "./fixtures/spawn.ts";
 import { failingSink } from "./fixtures/failing_sink.ts";
 import { slowSink } from "./fixtures/slow_sink.ts";
-import { assertAccounting } from "./helpers.ts";
+import { assertAccounting, sleep } from "./helpers.ts";
 import { toolPath } from "../scripts/tools.mjs";
 
 /** Per test: Bun stops a test after 5 s unless told otherwise. */
@@ -69,10 +69,6 @@ function workerLogger(options: LoggerOptions): Logger {
     worker: true,
     ...options,
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 const N = 20000;
