@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import {
   closeSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   openSync,
   readFileSync,
@@ -16,12 +17,13 @@ import {
   statSync,
   truncateSync,
   unlinkSync,
+  writeFileSync,
   writeSync,
 } from "node:fs";
 import process from "node:process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { createLogger, fileSink, runtime } from "../mod.ts";
 import { decodeLz4Frame } from "../src/codec/lz4_frame.ts";
 import { readTtlog } from "../src/snapshot/chunk_reader.ts";
@@ -335,3 +337,75 @@ test("a real full disk (a 256 KiB tmpfs, where the test may mount one; else the 
     disk.unmount();
   }
 });
+
+test("an ndjson+gzip file of untagged members (an older ttlog, another writer): appended to when whole, moved aside when cut", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "ttlog-untagged-"));
+  try {
+    const old = Array.from(
+      { length: 20 },
+      (_, i) => JSON.stringify({ msg: "old", i }) + "\n",
+    ).join("");
+    const whole = join(dir, "whole.ndjson.gz");
+    writeFileSync(whole, gzipSync(new TextEncoder().encode(old)));
+    const cut = join(dir, "cut.ndjson.gz");
+    const cutBytes = new Uint8Array(gzipSync(new TextEncoder().encode(old)));
+    writeFileSync(cut, cutBytes.subarray(0, cutBytes.length - 9));
+    const stderr = await stderrOf(async () => {
+      await logTo(whole, "gzip", 100, 110);
+      await logTo(cut, "gzip", 100, 110);
+    });
+    // Whole: the old lines, then the new ones, in one valid file.
+    toolCheck(whole, "gzip");
+    assert.deepEqual(
+      lines(whole, "gzip").map((l) => [l.msg, l.i]),
+      [
+        ...Array.from({ length: 20 }, (_, i) => ["old", i]),
+        ...Array.from({ length: 10 }, (_, i) => ["event", 100 + i]),
+      ],
+    );
+    // Cut: kept as it was under another name, a new file started.
+    const match = /moved it to (\S+\.old) and started a new file/.exec(stderr);
+    assert.ok(match, stderr);
+    assert.deepEqual(
+      new Uint8Array(readFileSync(match[1])),
+      cutBytes.subarray(0, cutBytes.length - 9),
+    );
+    toolCheck(cut, "gzip");
+    assert.deepEqual(
+      lines(cut, "gzip").map((l) => l.i),
+      Array.from({ length: 10 }, (_, i) => 100 + i),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+for (const format of ["ndjson", "ttlog"] as const) {
+  test(`a ${format} file sink whose file cannot be opened when it writes: every event counted as dropped, not lost silently`, async () => {
+    const root = mkdtempSync(join(tmpdir(), "ttlog-unopenable-"));
+    try {
+      const dir = join(root, "gone");
+      mkdirSync(dir);
+      const log = createLogger({
+        worker: false,
+        sinks: [fileSink({ path: join(dir, `events.${format}`), format })],
+      });
+      // The directory goes before the first write, which reopens the file.
+      rmSync(dir, { recursive: true });
+      await stderrOf(async () => {
+        for (let i = 0; i < 7; i++) log.info("event", { i });
+        await log.flush();
+      });
+      const [sink] = log.metrics().sinks;
+      assert.deepEqual(
+        { written: sink.written, dropped: sink.dropped },
+        { written: 0, dropped: 7 },
+        JSON.stringify(sink),
+      );
+      assert.ok(sink.errors > 0);
+      await stderrOf(() => log.close());
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+}

@@ -23,6 +23,7 @@ import {
   CTL_READ,
   CTL_REGISTERED,
   CTL_TAIL,
+  HEADER_BYTES,
   KIND_EVENT,
   KIND_PAD,
   type RingMemory,
@@ -597,9 +598,9 @@ export class Drain {
       if (source === undefined) continue;
       const u8 = batch.records;
       const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
-      for (let at = 0; at + 24 <= u8.length;) {
+      for (let at = 0; at + HEADER_BYTES <= u8.length;) {
         const content = view.getUint32(at, true) & 0xffffff;
-        if (content < 24 || at + content > u8.length) break;
+        if (content < HEADER_BYTES || at + content > u8.length) break;
         try {
           const record = decodeEvent(
             source.reader,

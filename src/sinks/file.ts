@@ -267,7 +267,13 @@ export function fileSink(options: FileSinkOptions): Sink {
     name: `file:${settings.path}`,
     spec,
     write(records: readonly LogRecord[]): void {
-      writer.prepare();
+      try {
+        writer.prepare();
+      } catch (error) {
+        // The file cannot be opened (or the sink is closed): all lost.
+        writer.lost += records.length;
+        throw error;
+      }
       if (records.length === 0) return;
       if (settings.compression === "none") {
         let text = "";
@@ -335,15 +341,21 @@ function ttlogSink(file: FileWriter, settings: Settings, spec: SinkSpec): Sink {
       header = headerBytes(service, compression);
     }
     const size = chunk.length + (header?.length ?? 0) + END_CHUNK_RESERVE;
-    if (limit !== undefined && file.size > 0 && file.size + size > limit) {
-      rotate();
-      header = headerBytes(service, compression);
-    }
-    if (header !== undefined) {
-      file.append(header);
-      headerIn = file.generation;
-      chunks = 0;
-      events = 0;
+    try {
+      if (limit !== undefined && file.size > 0 && file.size + size > limit) {
+        rotate();
+        header = headerBytes(service, compression);
+      }
+      if (header !== undefined) {
+        file.append(header);
+        headerIn = file.generation;
+        chunks = 0;
+        events = 0;
+      }
+    } catch (error) {
+      // No rotation or header: the chunk cannot go after them.
+      file.lost += records;
+      throw error;
     }
     file.append(chunk, records);
     chunks++;
@@ -428,7 +440,16 @@ function ttlogSink(file: FileWriter, settings: Settings, spec: SinkSpec): Sink {
       );
     },
     writeRaw(batches: readonly RawBatch[]): void {
-      file.prepare();
+      try {
+        file.prepare();
+      } catch (error) {
+        // The file cannot be opened (or the sink is closed): all lost, each
+        // event and each loss record as the drain counts them.
+        for (const batch of batches) {
+          file.lost += batch.count + batch.losses.length;
+        }
+        throw error;
+      }
       // Entries first: a write that fails below must not cost later chunks
       // the entries these batches brought.
       for (const batch of batches) {

@@ -9,7 +9,7 @@
 
 import type * as Fs from "node:fs";
 import type * as Path from "node:path";
-import { gzipSync } from "../codec/gzip.ts";
+import { gunzipSync, gzipSync } from "../codec/gzip.ts";
 import { encodeLz4Frame } from "../codec/lz4_frame.ts";
 import { TtlogConfigError } from "../errors.ts";
 import { TtlogFormatError } from "../record/decode.ts";
@@ -32,6 +32,30 @@ export interface Settings {
   rotate?: { bytes?: number; interval?: number; keep: number };
   mode: number;
   mkdir: boolean;
+}
+
+/** Untagged gzip files bigger than this are not inflated to be checked. */
+const CHECK_BY_INFLATING = 16 * 1024 * 1024;
+
+/**
+ * Whether a gzip file without length fields inflates whole (every member
+ * complete), for files up to CHECK_BY_INFLATING.
+ */
+function wholeGzip(fs: typeof Fs, fd: number, size: number): boolean {
+  if (size > CHECK_BY_INFLATING) return false;
+  const bytes = new Uint8Array(size);
+  let got = 0;
+  while (got < size) {
+    const n = fs.readSync(fd, bytes, got, size - got, got);
+    if (n <= 0) return false;
+    got += n;
+  }
+  try {
+    gunzipSync(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Newlines in `bytes` from `from` on: the lines a failed write lost. */
@@ -263,7 +287,12 @@ export class FileWriter {
       limit !== undefined && this.#size > 0 &&
       this.#size + chunk.length > limit
     ) {
-      this.#rotate();
+      try {
+        this.#rotate();
+      } catch (error) {
+        this.lost += count;
+        throw error;
+      }
     }
     this.append(chunk, count);
   }
@@ -297,10 +326,13 @@ export class FileWriter {
           this.#size,
           this.#settings.compression,
         );
-        if (repair.unknown) {
-          // Members without ttlog's length field (another writer): where
-          // they end cannot be told without inflating. Keep the file as it
-          // is, under another name, and start a new one.
+        if (repair.unknown && wholeGzip(fs, fd, this.#size)) {
+          // Members without ttlog's length field (an older ttlog, another
+          // writer), and whole: append after them.
+        } else if (repair.unknown) {
+          // Untagged and cut (or too big to check by inflating): where the
+          // cut member starts cannot be told. Keep the file as it is, under
+          // another name, and start a new one.
           fs.closeSync(fd);
           const aside = `${this.#settings.path}.${Date.now()}.old`;
           fs.renameSync(this.#settings.path, aside);

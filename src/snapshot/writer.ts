@@ -281,7 +281,7 @@ function running(pid: number): boolean {
 }
 
 /** The records of `capture` whose fields match `where`. */
-export function select(
+function select(
   capture: Capture,
   dictionary: DictionaryMemory,
   where: Readonly<Record<string, unknown>>,
