@@ -15,7 +15,7 @@
  * const log = createLogger({
  *   service: "checkout",
  *   level: "info",
- *   record: "debug",
+ *   recordLevel: "debug",
  *   directives: "info,db=debug",
  *   sinks: [sink],
  *   redact: ["password"],
@@ -39,19 +39,20 @@
  * @module
  */
 
-export {
-  attachLogger,
-  createLogger,
-  type Fields,
-  type Logger,
-  type LoggerOptions,
-  type LoggerPort,
-  type LogMethod,
-  type RingOptions,
-  type SnapshotOptions,
-  type SnapshotRequest,
-  type SnapshotTrigger,
-} from "./src/logger.ts";
+export { attachLogger, createLogger } from "./src/logger/logger.ts";
+export type {
+  Fields,
+  Logger,
+  LoggerPort,
+  LogMethod,
+} from "./src/logger/types.ts";
+export type {
+  LoggerOptions,
+  RingOptions,
+  SnapshotOptions,
+  SnapshotRequest,
+  SnapshotTrigger,
+} from "./src/logger/options.ts";
 export {
   httpStore,
   type HttpStoreOptions,

@@ -24,7 +24,7 @@
 
 import { do_not_optimize } from "mitata";
 import { createLogger, detectRuntime, type LogRecord } from "../mod.ts";
-import { internals } from "../src/logger.ts";
+import { internals } from "../src/logger/logger.ts";
 import { batchCase, type BenchCase, runRounds } from "./harness.ts";
 import { saveRows } from "./results.ts";
 import { discardSink } from "./discard_sink.ts";
@@ -44,7 +44,7 @@ const discard = discardSink();
 const ttlog = createLogger({
   service: "bench",
   level: "info",
-  record: "info",
+  recordLevel: "info",
   directives: "",
   sinks: [discard],
   worker: true,
@@ -56,7 +56,7 @@ const ttlog = createLogger({
 const ttlogCoarse = createLogger({
   service: "bench",
   level: "info",
-  record: "info",
+  recordLevel: "info",
   directives: "",
   sinks: [discard],
   worker: true,

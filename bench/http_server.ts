@@ -47,7 +47,7 @@ const ttlog = (
     service: "bench",
     sinks: [fileSink({ path, format })],
     worker: process.env.TTLOG_WORKER === "0" ? false : "auto",
-    ...(on ? {} : { level: "off", record: "off" }),
+    ...(on ? {} : { level: "off", recordLevel: "off" }),
   });
   handler = withLogging(hello, { log, context });
   close = () => log.close();

@@ -35,7 +35,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { createLogger, detectRuntime, type Logger } from "../mod.ts";
-import { internals } from "../src/logger.ts";
+import { internals } from "../src/logger/logger.ts";
 import { captureRing } from "../src/snapshot/capture.ts";
 import { discardSink } from "./discard_sink.ts";
 import { type BenchRow, median, spreadOf } from "./harness.ts";
@@ -97,7 +97,7 @@ async function bytesPerEvent(kind: Kind): Promise<number> {
   const log = createLogger({
     service: "bench",
     level: "info",
-    record: "debug",
+    recordLevel: "debug",
     directives: "",
     worker: false,
     sinks: [],
@@ -119,7 +119,7 @@ async function child(name: Case, ringBytes: number): Promise<void> {
       // Recorded only: the drain reads each record's header and emits
       // nothing. Emitted: it decodes each record for the sink.
       level: name.startsWith("ttlog-emitted") ? "info" : "off",
-      record: "debug",
+      recordLevel: "debug",
       directives: "",
       worker: true,
       sinks: [discardSink()],

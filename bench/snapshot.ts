@@ -36,7 +36,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger, detectRuntime, fileSink, type Logger } from "../mod.ts";
-import { internals } from "../src/logger.ts";
+import { internals } from "../src/logger/logger.ts";
 import { CTL_COMMIT } from "../src/ring/ring.ts";
 import { runCli } from "../src/cli/run.ts";
 import { captureRing } from "../src/snapshot/capture.ts";
@@ -63,7 +63,7 @@ function quietLogger(ringBytes: number): Logger {
   return createLogger({
     service: "bench",
     level: "info",
-    record: "debug",
+    recordLevel: "debug",
     directives: "",
     worker: false,
     sinks: [],

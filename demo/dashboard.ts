@@ -41,12 +41,12 @@ const tail = dashboardSink();
 const log = createLogger({
   service: "checkout",
   level: "info",
-  record: "trace",
+  recordLevel: "trace",
   directives: "info,db=debug",
   // Everything emitted goes to the dashboard; the terminal gets a status
   // line every 10 s.
   sinks: [tail],
-  snapshot: { dir, on: ["error"], minInterval: 30_000 },
+  snapshot: { dir, on: ["error"], minIntervalMs: 30_000 },
 });
 
 // A deterministic pseudo-random source.

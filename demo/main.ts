@@ -19,7 +19,7 @@ const file = join(dir, "checkout.ndjson.lz4");
 const log = createLogger({
   service: "checkout",
   level: "info",
-  record: "trace",
+  recordLevel: "trace",
   directives: "info,db=debug",
   sinks: [
     consoleSink({ format: "text" }),

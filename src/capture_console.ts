@@ -6,7 +6,7 @@
  */
 
 import { TtlogConfigError } from "./errors.ts";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "./logger/types.ts";
 import { safeString } from "./record/encode.ts";
 import { tryBuiltin } from "./runtime/builtin.ts";
 

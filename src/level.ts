@@ -37,7 +37,7 @@ export const LEVEL_NAMES = [
  * ```ts
  * import { createLogger, type LevelName, memorySink } from "@ttlog/ttlog";
  * import assert from "node:assert/strict";
- * const log = createLogger({ record: "info", sinks: [memorySink()] });
+ * const log = createLogger({ recordLevel: "info", sinks: [memorySink()] });
  * const quiet: LevelName = "debug";
  * assert.equal(log.enabled(quiet), false);
  * assert.equal(log.enabled("warn"), true);

@@ -20,7 +20,7 @@
 
 import { isValidTarget } from "./directives.ts";
 import { TtlogConfigError } from "./errors.ts";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "./logger/types.ts";
 import { renderValue } from "./record/decode.ts";
 import { safeString } from "./record/encode.ts";
 

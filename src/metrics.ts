@@ -14,7 +14,7 @@
  * ```ts
  * import { createLogger, memorySink, type Metrics } from "@ttlog/ttlog";
  * import assert from "node:assert/strict";
- * const log = createLogger({ level: "info", record: "debug", sinks: [memorySink()] });
+ * const log = createLogger({ level: "info", recordLevel: "debug", sinks: [memorySink()] });
  * log.info("emitted");
  * log.debug("recorded, not emitted");
  * await log.flush();

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createLogger, type LogRecord, memorySink } from "../mod.ts";
-import { internals } from "../src/logger.ts";
+import { internals } from "../src/logger/logger.ts";
 import { decodeEvent, ValueReader } from "../src/record/decode.ts";
 import { DictionaryReader } from "../src/record/dictionary.ts";
 import { type Capture, captureRing } from "../src/snapshot/capture.ts";
@@ -36,7 +36,11 @@ function decodeCapture(capture: Capture): LogRecord[] {
 
 test("a capture holds every record still in the ring, debug included, oldest first, decodable on its own", async () => {
   const sink = memorySink();
-  const log = createLogger({ level: "warn", record: "debug", sinks: [sink] });
+  const log = createLogger({
+    level: "warn",
+    recordLevel: "debug",
+    sinks: [sink],
+  });
   const db = log.child("db", { pool: "main" });
   for (let i = 0; i < 100; i++) {
     db.debug`query ${i} took ${i * 2}ms`;

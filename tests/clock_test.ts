@@ -7,7 +7,7 @@ import {
   memorySink,
   TtlogConfigError,
 } from "../mod.ts";
-import { internals } from "../src/logger.ts";
+import { internals } from "../src/logger/logger.ts";
 import { sleep } from "./helpers.ts";
 
 /** The staleness bound the recorder enforces (src/record/encode.ts). */

@@ -8,7 +8,7 @@ import {
   prometheusText,
   TtlogConfigError,
 } from "../mod.ts";
-import { internals } from "../src/logger.ts";
+import { internals } from "../src/logger/logger.ts";
 
 test("without SharedArrayBuffer the ring lives in an ArrayBuffer and still delivers", async () => {
   const saved = globalThis.SharedArrayBuffer;

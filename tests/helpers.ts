@@ -4,11 +4,9 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { toolPath } from "../scripts/tools.mjs";
-import {
-  createLogger,
-  type Logger,
-  type LoggerOptions,
-} from "../src/logger.ts";
+import { createLogger } from "../src/logger/logger.ts";
+import type { LoggerOptions } from "../src/logger/options.ts";
+import type { Logger } from "../src/logger/types.ts";
 import type { Metrics } from "../src/metrics.ts";
 import { LoggedError, type LogRecord, Marker } from "../src/record/values.ts";
 import { type MemorySink, memorySink } from "../src/sinks/memory.ts";

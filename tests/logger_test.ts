@@ -2,12 +2,9 @@
 // close/flush/metrics, failing sinks.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  createLogger,
-  internals,
-  type Logger,
-  type LoggerOptions,
-} from "../src/logger.ts";
+import { createLogger, internals } from "../src/logger/logger.ts";
+import type { LoggerOptions } from "../src/logger/options.ts";
+import type { Logger } from "../src/logger/types.ts";
 import { TtlogConfigError } from "../src/level.ts";
 import { LoggedError, type LogRecord, Marker } from "../src/record/values.ts";
 import { fileSink } from "../src/sinks/file.ts";
@@ -201,7 +198,7 @@ test("a template with invalid escapes logs its raw text", async () => {
   const name = "ada";
   log.info`bad \unicode escape ${name} and \xZZ`;
   const { log: inline, sink: inlineSink } = memoryLogger({
-    dictionaryBytes: 0,
+    ring: { dictionaryBytes: 0 },
   });
   inline.info`C:\users\${name}`;
   await log.flush();
@@ -217,7 +214,7 @@ test("a template with invalid escapes logs its raw text", async () => {
 test("directives: children inherit their parent's directive, siblings with a shared prefix do not", async () => {
   const { log, sink } = memoryLogger({
     level: "info",
-    record: "debug",
+    recordLevel: "debug",
     directives: "info,db=debug",
   });
   const db = log.child("db");
@@ -245,7 +242,7 @@ test("directives: children inherit their parent's directive, siblings with a sha
 });
 
 test("record vs emit level: debug events are recorded in the ring but filtered from the sinks", async () => {
-  const { log, sink } = memoryLogger({ level: "info", record: "debug" });
+  const { log, sink } = memoryLogger({ level: "info", recordLevel: "debug" });
   log.debug("kept for snapshots", { note: "debug-only-7f3a9c" });
   log.debug("also recorded");
   log.info("emitted");
@@ -265,7 +262,7 @@ test("record vs emit level: debug events are recorded in the ring but filtered f
 test("directives override level; off silences a target; enabled() answers for recording", async () => {
   const { log, sink } = memoryLogger({
     level: "error",
-    record: "info",
+    recordLevel: "info",
     directives: "debug,noisy=off,quiet=warn",
   });
   const noisy = log.child("noisy");
@@ -289,7 +286,7 @@ test("directives override level; off silences a target; enabled() answers for re
   const m = await finish(log);
   assert.equal(m.filtered, 2);
 
-  const { log: plain } = memoryLogger({ level: "warn", record: "warn" });
+  const { log: plain } = memoryLogger({ level: "warn", recordLevel: "warn" });
   assert.equal(plain.enabled("info"), false);
   assert.equal(plain.enabled("warn"), true);
   assert.equal(plain.enabled("fatal"), true);
@@ -386,7 +383,7 @@ test("redaction also applies to keys written inline (no dictionary)", async () =
   const secret = "inline-secret-Yt7Wq2";
   const { log, sink } = memoryLogger({
     redact: ["Password"],
-    dictionaryBytes: 0,
+    ring: { dictionaryBytes: 0 },
   });
   log.info("inline keys", { password: secret, PASSWORD: secret, ok: true });
   await log.flush();
@@ -624,7 +621,7 @@ test("createLogger rejects bad options with a TtlogConfigError naming the option
     [{ redact: "password" }, /redact/],
     [{ redact: ["ok", 5] }, /redact/],
     [{ level: "loud" }, /level.*"loud"/],
-    [{ record: "everything" }, /record.*"everything"/],
+    [{ recordLevel: "everything" }, /record.*"everything"/],
     [{ limits: { depth: 0 } }, /limits\.depth/],
     [{ limits: { depth: 100 } }, /limits\.depth must be at most/],
     [{ limits: { items: 1.5 } }, /limits\.items/],
@@ -632,11 +629,13 @@ test("createLogger rejects bad options with a TtlogConfigError naming the option
     [{ sinks: [{}] }, /sinks\[0\]/],
     [{ sinks: "console" }, /sinks/],
     [{ service: "" }, /service/],
-    [{ dictionaryBytes: -1 }, /dictionaryBytes/],
+    [{ ring: { dictionaryBytes: -1 } }, /ring\.dictionaryBytes/],
     [
-      { dictionaryBytes: 1024.5 },
-      /dictionaryBytes must be an integer.*1024\.5/,
+      { ring: { dictionaryBytes: 1024.5 } },
+      /ring\.dictionaryBytes must be an integer.*1024\.5/,
     ],
+    [{ dictionaryBytes: 0 }, /unknown option "dictionaryBytes"/],
+    [{ record: "debug" }, /unknown option "record"/],
     [{ worker: "yes" }, /worker/],
     [[], /options must be an object, got an array/],
     [[{ level: "debug" }], /options must be an object, got an array/],

@@ -88,7 +88,7 @@ test("perf guard: ttlog's reference call is at least 5x cheaper than pino's", {
   const log = createLogger({
     service: "guard",
     level: "info",
-    record: "info",
+    recordLevel: "info",
     directives: "",
     worker: false,
     sinks: [{

@@ -219,7 +219,7 @@ test("log.replay by hand: each event at most once, only matching and unemitted o
   const sink = memorySink();
   const log = createLogger({
     level: "info",
-    record: "trace",
+    recordLevel: "trace",
     directives: "db=debug",
     sinks: [sink],
   });

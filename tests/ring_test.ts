@@ -2,7 +2,8 @@
 // three overflow policies, and records that never outgrow maxRecordBytes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createLogger, internals, type Logger } from "../src/logger.ts";
+import { createLogger, internals } from "../src/logger/logger.ts";
+import type { Logger } from "../src/logger/types.ts";
 import type { LogRecord } from "../src/record/values.ts";
 import { KIND_EVENT, KIND_PAD } from "../src/ring/ring.ts";
 import type { MemorySink } from "../src/sinks/memory.ts";

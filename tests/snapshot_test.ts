@@ -49,7 +49,7 @@ test("log.snapshot() writes the ring's last events, debug included, as a .ttlog 
     const log = createLogger({
       service: "checkout",
       level: "warn",
-      record: "debug",
+      recordLevel: "debug",
       sinks: [sink],
       snapshot: { dir },
     });
@@ -149,7 +149,7 @@ test("the window keeps the newest bytes; bad snapshot options are clear errors",
         { on: ["crash", "oops"] },
         /unknown snapshot\.on trigger oops \(known: "error", "crash", "signal", "exit"\)/,
       ],
-      [{ minInterval: -1 }, /snapshot\.minInterval must be/],
+      [{ minIntervalMs: -1 }, /snapshot\.minIntervalMs must be/],
       [{ keep: 0 }, /snapshot\.keep must be a positive integer/],
       [{ compression: "zstd" }, /snapshot\.compression must be/],
       [{ window: { minutes: 1 } }, /unknown snapshot\.window option "minutes"/],
@@ -165,20 +165,24 @@ test("the window keeps the newest bytes; bad snapshot options are clear errors",
   }
 });
 
-test('snapshot.on ["error"]: an error event takes a snapshot that includes it, at most every minInterval', async () => {
+test('snapshot.on ["error"]: an error event takes a snapshot that includes it, at most every minIntervalMs', async () => {
   const dir = tempDir();
   try {
     const log = createLogger({
       service: "pay",
       level: "fatal",
       sinks: [memorySink()],
-      snapshot: { dir, on: ["error"], minInterval: 60_000 },
+      snapshot: { dir, on: ["error"], minIntervalMs: 60_000 },
     });
     for (let i = 0; i < 30; i++) log.debug("step", { i });
     log.error("card declined", { order: 1 });
     log.error("card declined again", { order: 2 });
     const files = readdirSync(dir).filter((n) => n.endsWith(".ttlog"));
-    assert.equal(files.length, 1, "the second error falls within minInterval");
+    assert.equal(
+      files.length,
+      1,
+      "the second error falls within minIntervalMs",
+    );
     assert.match(files[0], /-error\.ttlog$/);
     const { meta, records } = eventsOf(join(dir, files[0]));
     assert.equal(records.length, 31);
@@ -200,7 +204,7 @@ test('snapshot.on ["error"]: an error event takes a snapshot that includes it, a
     const every = createLogger({
       service: "every",
       sinks: [memorySink()],
-      snapshot: { dir, on: ["error"], minInterval: 0 },
+      snapshot: { dir, on: ["error"], minIntervalMs: 0 },
     });
     every.info("fine");
     every.fatal("down");

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Level } from "../src/level.ts";
-import { internals, type Logger } from "../src/logger.ts";
+import { internals } from "../src/logger/logger.ts";
+import type { Logger } from "../src/logger/types.ts";
 import { TtlogFormatError } from "../src/record/decode.ts";
 import type { LogRecord } from "../src/record/values.ts";
 import {
@@ -155,8 +156,7 @@ async function source(
 ): Promise<Source> {
   const { log, sink } = memoryLogger({
     service: "checkout",
-    ring: { bytes: 1 << 20 },
-    dictionaryBytes,
+    ring: { bytes: 1 << 20, dictionaryBytes },
   });
   logVariety(log, count);
   await log.flush();

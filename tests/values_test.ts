@@ -823,12 +823,12 @@ test("property: random values round-trip (seed 0xC0FFEE)", async () => {
 });
 
 test("property: random values round-trip with everything inline (no dictionary)", async () => {
-  await propertyRun(7, 200, { dictionaryBytes: 0 });
+  await propertyRun(7, 200, { ring: { dictionaryBytes: 0 } });
 });
 
 test("property: random values round-trip while the dictionary fills up", async () => {
   // Keys and messages are interned until the dictionary is full, then inline.
-  await propertyRun(2024, 200, { dictionaryBytes: 256 });
+  await propertyRun(2024, 200, { ring: { dictionaryBytes: 256 } });
 });
 
 test("property: random values round-trip as template values and error-first calls", async () => {

@@ -317,7 +317,10 @@ for (const worker of [true, false]) {
 test("worker: metrics published by the worker add up", LIMIT, async () => {
   await inTemp(async (dir) => {
     const path = join(dir, "metrics.ndjson");
-    const log = workerLogger({ sinks: [fileSink({ path })], record: "debug" });
+    const log = workerLogger({
+      sinks: [fileSink({ path })],
+      recordLevel: "debug",
+    });
     try {
       for (let i = 0; i < 1000; i++) {
         log.info("e", { i });

@@ -19,7 +19,7 @@ import { CliError } from "../cli/args.ts";
 import { recordTest } from "../cli/filter.ts";
 import { parseLast } from "../cli/view.ts";
 import { LEVEL_NAMES, TtlogConfigError } from "../level.ts";
-import { SNAPSHOT_DIR } from "../logger.ts";
+import { SNAPSHOT_DIR } from "../logger/logger.ts";
 import type { Metrics } from "../metrics.ts";
 import { nodeFs, tryBuiltin } from "../runtime/builtin.ts";
 import {

@@ -19,12 +19,16 @@ import {
 } from "./control.ts";
 import type { ReplayDelivery } from "../snapshot/replay.ts";
 import type { Drain } from "./drain.ts";
+import type { DrainHost, NamedSinkMetrics, PassTimes } from "./host.ts";
 
 /** Records delivered per scheduled pass before yielding to other tasks. */
 const PASS_RECORDS = 16384;
 
 /** Hosts a {@link Drain} on the caller's thread. */
-export class InlineHost {
+export class InlineHost implements DrainHost {
+  readonly ownsDrain = true;
+  readonly inWorker = false;
+  readonly restarts = 0;
   #drain: Drain;
   #recorder: Recorder;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -242,6 +246,16 @@ export class InlineHost {
     // Closed: answer any flush request still waiting.
     Atomics.store(words, C_FLUSH_DONE, Atomics.load(words, C_FLUSH_REQ));
     Atomics.notify(words, C_FLUSH_DONE);
+  }
+
+  /** Recent pass durations. */
+  passTimes(): PassTimes {
+    return { times: this.#drain.passTimes, count: this.#drain.counters.passes };
+  }
+
+  /** Per-sink counters. */
+  sinkMetrics(): NamedSinkMetrics[] {
+    return this.#drain.sinkMetrics();
   }
 
   /** Flushes, stops scheduling and closes the sinks. */

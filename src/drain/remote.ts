@@ -7,7 +7,9 @@
  * @module
  */
 
+import type { DictionaryMemory } from "../record/dictionary.ts";
 import type { Recorder } from "../record/encode.ts";
+import type { ReplayDelivery } from "../snapshot/replay.ts";
 import {
   CTL_READ,
   CTL_REGISTERED,
@@ -15,12 +17,17 @@ import {
   type RingMemory,
 } from "../ring/ring.ts";
 import { C_BELL, C_FLUSH_DONE, C_FLUSH_REQ, type Control } from "./control.ts";
+import type { DrainHost, NamedSinkMetrics, PassTimes } from "./host.ts";
 
 /** How long a full `block` ring waits for the drain before it drops. */
 const BLOCK_WAIT_MS = 5000;
 
 /** Talks to a drain on another thread through its control block. */
-export class RemoteHost {
+export class RemoteHost implements DrainHost {
+  /** The drain is another thread's: no producers, no replays from here. */
+  readonly ownsDrain = false;
+  readonly inWorker = false;
+  readonly restarts = 0;
   #control: Control;
   #ring: RingMemory;
   #closed = false;
@@ -101,6 +108,44 @@ export class RemoteHost {
       if (left <= 0) return false;
       Atomics.wait(words, C_FLUSH_DONE, done, Math.min(left, 50));
     }
+  }
+
+  /** As flush(), giving up after `timeoutMs`. */
+  async flushWithin(timeoutMs: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      return await Promise.race([
+        this.flush().then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Nothing to give up on here: the sinks are the owning thread's. */
+  abort(): void {}
+
+  /** Replays are the owning logger's: it throws. */
+  replay(_delivery: ReplayDelivery): void {
+    throw new Error("replay: the drain runs on another thread");
+  }
+
+  /** Producers are added by the owning logger: it throws. */
+  addProducer(_ring: RingMemory, _dictionary: DictionaryMemory): never {
+    throw new Error("addProducer: the drain runs on another thread");
+  }
+
+  /** The drain's passes are timed on its own thread: none here. */
+  passTimes(): PassTimes {
+    return { times: new Float64Array(0), count: 0 };
+  }
+
+  /** The sinks are the owning thread's: none here. */
+  sinkMetrics(): NamedSinkMetrics[] {
+    return [];
   }
 
   /** Flushes; the ring stays registered with the drain, which reads what is left. */

@@ -34,6 +34,7 @@ import {
   STATE_FAILED,
 } from "./control.ts";
 import type { Drain, DrainCounters } from "./drain.ts";
+import type { DrainHost, NamedSinkMetrics, PassTimes } from "./host.ts";
 import { InlineHost } from "./inline.ts";
 import type { WorkerConfig, WorkerMessage } from "./worker_protocol.ts";
 import { DRAIN_WORKER_SOURCE } from "./_worker_sources.ts";
@@ -42,7 +43,8 @@ import { DRAIN_WORKER_SOURCE } from "./_worker_sources.ts";
 const BLOCK_WAIT_MS = 5000;
 
 /** Hosts the drain in a worker thread. */
-export class WorkerHost {
+export class WorkerHost implements DrainHost {
+  readonly ownsDrain = true;
   #control: Control;
   #worker: WorkerHandle | undefined;
   #recorder: Recorder;
@@ -306,12 +308,7 @@ export class WorkerHost {
   }
 
   /** Per-sink counters. */
-  sinkMetrics(): {
-    name: string;
-    written: number;
-    dropped: number;
-    errors: number;
-  }[] {
+  sinkMetrics(): NamedSinkMetrics[] {
     const worker = readSinkCounters(this.#control, this.#sinks.length);
     const fallback = this.#fallbackDrain?.sinkMetrics();
     return this.#sinks.map((sink, i) => ({
@@ -323,7 +320,7 @@ export class WorkerHost {
   }
 
   /** Recent pass durations (ms). */
-  passTimes(): { times: Float64Array; count: number } {
+  passTimes(): PassTimes {
     if (this.#fallbackDrain !== undefined) {
       return {
         times: this.#fallbackDrain.passTimes,

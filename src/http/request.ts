@@ -9,7 +9,8 @@
 
 import { currentStore, hasAsyncContext, runInContext } from "../context.ts";
 import { TtlogConfigError } from "../errors.ts";
-import { type Logger, REPLAY, REPLAY_MARK } from "../logger.ts";
+import { REPLAY, REPLAY_MARK } from "../logger/logger.ts";
+import type { Logger } from "../logger/types.ts";
 import type { ReplayResult, ReplayStart } from "../snapshot/replay.ts";
 import { edgePlatform } from "../runtime/edge.ts";
 import { runtime } from "../runtime/mod.ts";

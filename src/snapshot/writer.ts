@@ -27,8 +27,8 @@ import { ChunkKind, type TtlogCompression } from "./format.ts";
 
 /** What a snapshot holds and how it is compressed. */
 export interface SnapshotBuildOptions {
-  /** Keep events at most this many seconds old (default: all the ring holds). */
-  readonly seconds?: number;
+  /** Keep events at most this many ms old (default: all the ring holds). */
+  readonly ms?: number;
   /** Keep at most this many bytes of records per producer, the newest (default: all). */
   readonly bytes?: number;
   /** Chunk compression (default `"lz4"`). */
@@ -135,7 +135,7 @@ export function buildSnapshot(
   let events = 0;
   const captures = producers.map((producer) => {
     const capture = captureRing(producer.ring, producer.dictionary, {
-      ms: options.seconds === undefined ? undefined : options.seconds * 1000,
+      ms: options.ms,
       bytes: options.bytes,
       now: time,
     });

@@ -1,30 +1,44 @@
 /**
- * createLogger's options: their types and documentation, and how they are
- * read (once, into a plain copy) and checked, every mistake a
- * TtlogConfigError naming the option and the value.
+ * createLogger's options: their types and documentation, how they are read
+ * (once, into a plain copy) and checked, every mistake a TtlogConfigError
+ * naming the option and the value, and the {@link Settings} they resolve
+ * to, every default filled in.
  *
  * @module
  */
 
-import { type ThresholdName, TtlogConfigError } from "./level.ts";
+import { TtlogConfigError } from "../errors.ts";
+import { type LevelValue, parseLevel, type ThresholdName } from "../level.ts";
 import {
   DEFAULT_LIMITS,
   type EncodeLimits,
   safeString,
-} from "./record/encode.ts";
+} from "../record/encode.ts";
 import {
   MAX_RING_BYTES,
   MIN_RING_BYTES,
   OVERFLOW_CODES,
   type OverflowPolicy,
   ringCapacity,
-} from "./ring/ring.ts";
-import { canStartWorker } from "./runtime/worker.ts";
-import type { Sink } from "./sinks/sink.ts";
-import type { SnapshotStore } from "./snapshot/store.ts";
+} from "../ring/ring.ts";
+import { canStartWorker } from "../runtime/worker.ts";
+import type { Sink } from "../sinks/sink.ts";
+import type { SnapshotStore } from "../snapshot/store.ts";
 
 /** 0: no dictionary, every key, target and message inline in its record. */
 const MIN_DICTIONARY_BYTES = 0;
+const MAX_DICTIONARY_BYTES = 1 << 28;
+
+const RING_KEYS = ["bytes", "overflow", "maxRecordBytes", "dictionaryBytes"];
+const SNAPSHOT_KEYS = [
+  "dir",
+  "store",
+  "window",
+  "keep",
+  "compression",
+  "on",
+  "minIntervalMs",
+];
 
 /**
  * Ring options.
@@ -50,6 +64,11 @@ export interface RingOptions {
   readonly overflow?: OverflowPolicy;
   /** Largest record in bytes; bigger events are cut with a marker (default min(16 KiB, bytes / 4)). */
   readonly maxRecordBytes?: number;
+  /**
+   * Bytes of the dictionary beside the ring, where keys, targets and
+   * messages are written once (default 1 MiB); past it they go inline.
+   */
+  readonly dictionaryBytes?: number;
 }
 
 /**
@@ -63,7 +82,7 @@ export interface RingOptions {
  * const options: LoggerOptions = {
  *   service: "billing",
  *   level: "warn",
- *   record: "debug",
+ *   recordLevel: "debug",
  *   directives: "warn,payments=info",
  *   redact: ["card"],
  *   sinks: [sink],
@@ -83,15 +102,13 @@ export interface LoggerOptions {
   /** Emit level: what reaches the sinks (default `"info"`). */
   readonly level?: ThresholdName;
   /** Record level: what enters the flight-recorder ring (default `"debug"`). */
-  readonly record?: ThresholdName;
+  readonly recordLevel?: ThresholdName;
   /** Per-target emit levels, such as `"info,db=debug"` (default: the TTLOG environment variable). */
   readonly directives?: string;
   /** Where emitted events go (default: text on stdout). */
   readonly sinks?: readonly Sink[];
   /** The ring. */
   readonly ring?: RingOptions;
-  /** The dictionary's size in bytes (default 1 MiB); past it strings go inline. */
-  readonly dictionaryBytes?: number;
   /** Field keys whose values are replaced by `[Redacted]` at any depth, case-insensitively. */
   readonly redact?: readonly string[];
   /** Size limits for values (`depth` at most 16). */
@@ -190,7 +207,7 @@ const SNAPSHOT_TRIGGERS: readonly SnapshotTrigger[] = [
  * import { tmpdir } from "node:os";
  * import { join } from "node:path";
  * const dir = mkdtempSync(join(tmpdir(), "ttlog-doc-"));
- * const snapshot: SnapshotOptions = { dir, keep: 2, compression: "gzip", window: { seconds: 30 } };
+ * const snapshot: SnapshotOptions = { dir, keep: 2, compression: "gzip", window: { ms: 30_000 } };
  * const log = createLogger({ sinks: [memorySink()], snapshot });
  * for (const reason of ["first", "second", "third"]) {
  *   log.info("step", { reason });
@@ -222,8 +239,8 @@ export interface SnapshotOptions {
    * settles: give `dir` as well where there is a disk.
    */
   readonly store?: SnapshotStore;
-  /** How far back a snapshot goes: at most `seconds` and `bytes` (per producer); default all the ring holds. */
-  readonly window?: { readonly seconds?: number; readonly bytes?: number };
+  /** How far back a snapshot goes: at most `ms` and `bytes` (per producer); default all the ring holds. */
+  readonly window?: { readonly ms?: number; readonly bytes?: number };
   /** Snapshot files of this service to keep, newest first (default 20). */
   readonly keep?: number;
   /** Chunk compression: `"lz4"` (default), `"gzip"` or `"none"`. */
@@ -232,7 +249,7 @@ export interface SnapshotOptions {
    * When snapshots are taken by themselves (each file's reason is the
    * trigger's name, and its header says what happened):
    * - `"error"`: an error or fatal event; the snapshot includes it, and the
-   *   header holds its text. At most one per `minInterval`.
+   *   header holds its text. At most one per `minIntervalMs`.
    * - `"crash"`: an uncaught exception or unhandled rejection; the header
    *   holds the error. Written synchronously from shared memory (the drain
    *   may be stuck), then the runtime reports the error and exits as it
@@ -245,7 +262,7 @@ export interface SnapshotOptions {
    */
   readonly on?: readonly SnapshotTrigger[];
   /** The least time between two snapshots on error events, in ms (default 10000). */
-  readonly minInterval?: number;
+  readonly minIntervalMs?: number;
 }
 
 /**
@@ -258,11 +275,10 @@ const MAX_DEPTH = 16;
 const OPTION_KEYS = [
   "service",
   "level",
-  "record",
+  "recordLevel",
   "directives",
   "sinks",
   "ring",
-  "dictionaryBytes",
   "redact",
   "limits",
   "worker",
@@ -304,6 +320,7 @@ export function readOptions(options: LoggerOptions): LoggerOptions {
   return copy as LoggerOptions;
 }
 
+/** Checks plain options (see {@link readOptions}); throws a TtlogConfigError naming the first mistake. */
 export function validateOptions(options: LoggerOptions): void {
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.includes(key)) {
@@ -345,11 +362,11 @@ export function validateOptions(options: LoggerOptions): void {
       throw new TtlogConfigError(`createLogger: ring must be an object`);
     }
     for (const key of Object.keys(ring)) {
-      if (!["bytes", "overflow", "maxRecordBytes"].includes(key)) {
+      if (!RING_KEYS.includes(key)) {
         throw new TtlogConfigError(
-          `createLogger: unknown ring option ${
-            JSON.stringify(key)
-          } (known: bytes, overflow, maxRecordBytes)`,
+          `createLogger: unknown ring option ${JSON.stringify(key)} (known: ${
+            RING_KEYS.join(", ")
+          })`,
         );
       }
     }
@@ -383,6 +400,18 @@ export function validateOptions(options: LoggerOptions): void {
         }), got ${safeString(ring.maxRecordBytes)}`,
       );
     }
+    if (
+      ring.dictionaryBytes !== undefined &&
+      (!Number.isInteger(ring.dictionaryBytes) ||
+        !(ring.dictionaryBytes >= MIN_DICTIONARY_BYTES &&
+          ring.dictionaryBytes <= MAX_DICTIONARY_BYTES))
+    ) {
+      throw new TtlogConfigError(
+        `createLogger: ring.dictionaryBytes must be an integer from ${MIN_DICTIONARY_BYTES} to ${MAX_DICTIONARY_BYTES}, got ${
+          safeString(ring.dictionaryBytes)
+        }`,
+      );
+    }
   }
   if (
     options.directives !== undefined && typeof options.directives !== "string"
@@ -402,18 +431,6 @@ export function validateOptions(options: LoggerOptions): void {
       `createLogger: redact must be an array of field names (non-empty strings), got ${
         safeString(JSON.stringify(options.redact) ?? options.redact)
       }`,
-    );
-  }
-  if (
-    options.dictionaryBytes !== undefined &&
-    (!Number.isInteger(options.dictionaryBytes) ||
-      !(options.dictionaryBytes >= MIN_DICTIONARY_BYTES &&
-        options.dictionaryBytes <= 1 << 28))
-  ) {
-    throw new TtlogConfigError(
-      `createLogger: dictionaryBytes must be an integer from ${MIN_DICTIONARY_BYTES} to ${
-        1 << 28
-      }, got ${safeString(options.dictionaryBytes)}`,
     );
   }
   for (const [key, value] of Object.entries(options.limits ?? {})) {
@@ -483,13 +500,12 @@ function validateSnapshotOptions(snapshot: SnapshotOptions | undefined): void {
   }
   for (const key of Object.keys(snapshot)) {
     if (
-      !["dir", "store", "window", "keep", "compression", "on", "minInterval"]
-        .includes(key)
+      !SNAPSHOT_KEYS.includes(key)
     ) {
       throw new TtlogConfigError(
-        `createLogger: unknown snapshot option ${
-          JSON.stringify(key)
-        } (known: dir, store, window, keep, compression, on, minInterval)`,
+        `createLogger: unknown snapshot option ${JSON.stringify(key)} (known: ${
+          SNAPSHOT_KEYS.join(", ")
+        })`,
       );
     }
   }
@@ -545,23 +561,24 @@ function validateSnapshotOptions(snapshot: SnapshotOptions | undefined): void {
     }
   }
   if (
-    snapshot.minInterval !== undefined &&
-    (typeof snapshot.minInterval !== "number" || !(snapshot.minInterval >= 0))
+    snapshot.minIntervalMs !== undefined &&
+    (typeof snapshot.minIntervalMs !== "number" ||
+      !(snapshot.minIntervalMs >= 0))
   ) {
     throw new TtlogConfigError(
-      `createLogger: snapshot.minInterval must be a number of ms >= 0, got ${
-        safeString(snapshot.minInterval)
+      `createLogger: snapshot.minIntervalMs must be a number of ms >= 0, got ${
+        safeString(snapshot.minIntervalMs)
       }`,
     );
   }
   const window = snapshot.window;
   if (window !== undefined) {
     for (const [key, value] of Object.entries(window)) {
-      if (key !== "seconds" && key !== "bytes") {
+      if (key !== "ms" && key !== "bytes") {
         throw new TtlogConfigError(
           `createLogger: unknown snapshot.window option ${
             JSON.stringify(key)
-          } (known: seconds, bytes)`,
+          } (known: ms, bytes)`,
         );
       }
       if (typeof value !== "number" || !(value > 0)) {
@@ -573,4 +590,109 @@ function validateSnapshotOptions(snapshot: SnapshotOptions | undefined): void {
       }
     }
   }
+}
+
+/** Where snapshots go when `snapshot.dir` is not given. */
+export const DEFAULT_SNAPSHOT_DIR = "ttlog-snapshots";
+
+/** The snapshot options with every default filled in. */
+export interface SnapshotSettings {
+  /** The directory snapshot files go to. */
+  readonly dir: string;
+  /** Whether files are written (no when there is a store and no `dir`). */
+  readonly writeFiles: boolean;
+  /** The store, if any. */
+  readonly store: SnapshotStore | undefined;
+  /** How far back a snapshot goes (all the ring holds where unset). */
+  readonly window: { readonly ms?: number; readonly bytes?: number };
+  /** Files of this service to keep. */
+  readonly keep: number;
+  /** Chunk compression; undefined: LZ4 where it compiles, else none. */
+  readonly compression: "lz4" | "gzip" | "none" | undefined;
+  /** What takes a snapshot by itself. */
+  readonly on: readonly SnapshotTrigger[];
+  /** The least time between two snapshots on error events. */
+  readonly minIntervalMs: number;
+}
+
+/**
+ * createLogger's options, checked, with every default filled in: what the
+ * logger runs on. The one place the defaults live.
+ */
+export interface Settings {
+  readonly service: string;
+  /** The emit level. */
+  readonly level: LevelValue;
+  /** The record level. */
+  readonly recordLevel: LevelValue;
+  /** Per-target emit levels (the option, else the TTLOG variable), if any. */
+  readonly directives: string | undefined;
+  /** The sinks, or undefined for the default (text on stdout). */
+  readonly sinks: readonly Sink[] | undefined;
+  /** The ring's bytes (a power of two). */
+  readonly ringBytes: number;
+  readonly overflow: OverflowPolicy;
+  readonly maxRecordBytes: number;
+  readonly dictionaryBytes: number;
+  readonly redact: readonly string[];
+  readonly limits: EncodeLimits;
+  readonly worker: boolean | "auto";
+  readonly exitTimeoutMs: number;
+  readonly clock: "exact" | "coarse";
+  readonly snapshot: SnapshotSettings;
+}
+
+/**
+ * Reads, checks and completes createLogger's options: every mistake a
+ * TtlogConfigError naming the option and the value, and a Proxy or getter
+ * that throws one too.
+ */
+export function resolveSettings(
+  options: LoggerOptions,
+  env: (name: string) => string | undefined,
+): { plain: LoggerOptions; settings: Settings } {
+  let plain: LoggerOptions;
+  try {
+    plain = readOptions(options);
+    validateOptions(plain);
+  } catch (error) {
+    if (error instanceof TtlogConfigError) throw error;
+    // A Proxy's trap, a getter: what the options did, not ttlog.
+    throw new TtlogConfigError(
+      `createLogger: the options could not be read: ${safeString(error)}`,
+    );
+  }
+  const ring = plain.ring ?? {};
+  const ringBytes = ringCapacity(ring.bytes ?? 8 * 1024 * 1024);
+  const spec = plain.directives ?? env("TTLOG");
+  const snapshot = plain.snapshot ?? {};
+  return {
+    plain,
+    settings: {
+      service: plain.service ?? "app",
+      level: parseLevel(plain.level ?? "info", "level"),
+      recordLevel: parseLevel(plain.recordLevel ?? "debug", "recordLevel"),
+      directives: spec === undefined || spec.trim() === "" ? undefined : spec,
+      sinks: plain.sinks,
+      ringBytes,
+      overflow: ring.overflow ?? "overwrite",
+      maxRecordBytes: ring.maxRecordBytes ?? Math.min(16384, ringBytes / 4),
+      dictionaryBytes: ring.dictionaryBytes ?? 1 << 20,
+      redact: plain.redact ?? [],
+      limits: { ...DEFAULT_LIMITS, ...plain.limits },
+      worker: plain.worker ?? "auto",
+      exitTimeoutMs: plain.exitTimeoutMs ?? 2000,
+      clock: plain.clock ?? "exact",
+      snapshot: {
+        dir: snapshot.dir ?? DEFAULT_SNAPSHOT_DIR,
+        writeFiles: snapshot.dir !== undefined || snapshot.store === undefined,
+        store: snapshot.store,
+        window: snapshot.window ?? {},
+        keep: snapshot.keep ?? 20,
+        compression: snapshot.compression,
+        on: snapshot.on ?? [],
+        minIntervalMs: snapshot.minIntervalMs ?? 10_000,
+      },
+    },
+  };
 }
