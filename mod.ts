@@ -60,29 +60,9 @@ export {
   type StoredSnapshot,
 } from "./src/snapshot/store.ts";
 export type { ReplayRequest, ReplayResult } from "./src/snapshot/replay.ts";
-export {
-  Level,
-  LEVEL_NAMES,
-  type LevelName,
-  levelName,
-  type LevelValue,
-  parseLevel,
-  type ThresholdName,
-  TtlogConfigError,
-} from "./src/level.ts";
-export {
-  type Directives,
-  isValidTarget,
-  levelFor,
-  minLevel,
-  parseDirectives,
-  type TargetDirective,
-} from "./src/directives.ts";
-export {
-  type HasMetrics,
-  type Metrics,
-  prometheusText,
-} from "./src/metrics.ts";
+export { Level, type LevelName, type ThresholdName } from "./src/level.ts";
+export { TtlogConfigError } from "./src/errors.ts";
+export { type Metrics, prometheusText } from "./src/metrics.ts";
 export {
   getContext,
   useAsyncLocalStorage,
@@ -95,23 +75,8 @@ export {
 } from "./src/capture_console.ts";
 export type { EncodeLimits } from "./src/record/encode.ts";
 export type { OverflowPolicy } from "./src/ring/ring.ts";
-export { TtlogFormatError } from "./src/record/decode.ts";
-export {
-  type FieldValues,
-  LoggedError,
-  type LogRecord,
-  Marker,
-  type MarkerKind,
-} from "./src/record/values.ts";
-export type {
-  Formatter,
-  RawBatch,
-  RawEntry,
-  RawLoss,
-  Sink,
-  SinkDelivery,
-  SinkSpec,
-} from "./src/sinks/sink.ts";
+export { LoggedError, type LogRecord, Marker } from "./src/record/values.ts";
+export type { Formatter, Sink } from "./src/sinks/sink.ts";
 export {
   type MemorySink,
   memorySink,
@@ -124,12 +89,9 @@ export {
   type FileSinkOptions,
 } from "./src/sinks/file.ts";
 export {
-  type HttpBatchOptions,
-  type HttpRetryOptions,
   type HttpSink,
   httpSink,
   type HttpSinkOptions,
-  type HttpSinkStats,
 } from "./src/sinks/http.ts";
 export { streamSink, type StreamSinkOptions } from "./src/sinks/stream.ts";
 export { textFormatter, type TextFormatterOptions } from "./src/format/text.ts";
@@ -137,6 +99,4 @@ export {
   ndjsonFormatter,
   type NdjsonFormatterOptions,
 } from "./src/format/ndjson.ts";
-export { initLz4, initLz4Sync, type Lz4InitOptions } from "./src/codec/lz4.ts";
-export { detectRuntime, runtime } from "./src/runtime/mod.ts";
-export type { Runtime, RuntimeName, StdStream } from "./src/runtime/runtime.ts";
+export { initLz4, type Lz4InitOptions } from "./src/codec/lz4.ts";

@@ -12,7 +12,7 @@
  */
 
 import { do_not_optimize } from "mitata";
-import { detectRuntime } from "../mod.ts";
+import { detectRuntime } from "../src/sink.ts";
 import { initLz4Sync, lz4CompressBlock } from "../src/codec/lz4.ts";
 import { lz4DecompressBlock } from "../src/codec/lz4_decompress.ts";
 import { decodeLz4Frame, encodeLz4Frame } from "../src/codec/lz4_frame.ts";

@@ -61,7 +61,8 @@ import {
   type Sink as LogTapeSink,
 } from "@logtape/logtape";
 import { getFileSink } from "@logtape/file";
-import { createLogger, detectRuntime, fileSink } from "../mod.ts";
+import { createLogger, fileSink } from "../mod.ts";
+import { detectRuntime } from "../src/sink.ts";
 import { decodeLz4Frame } from "../src/codec/lz4_frame.ts";
 import { readTtlog } from "../src/snapshot/chunk_reader.ts";
 import { type BenchCase, runRounds } from "./harness.ts";

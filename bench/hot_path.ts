@@ -23,7 +23,8 @@
  */
 
 import { do_not_optimize } from "mitata";
-import { createLogger, detectRuntime, type LogRecord } from "../mod.ts";
+import { createLogger, type LogRecord } from "../mod.ts";
+import { detectRuntime } from "../src/sink.ts";
 import { internals } from "../src/logger/logger.ts";
 import { batchCase, type BenchCase, runRounds } from "./harness.ts";
 import { saveRows } from "./results.ts";

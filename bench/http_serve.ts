@@ -27,7 +27,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { detectRuntime } from "../mod.ts";
+import { detectRuntime } from "../src/sink.ts";
 import { scriptCommand } from "../tests/fixtures/spawn.ts";
 import { spreadOf } from "./harness.ts";
 import { saveRows } from "./results.ts";

@@ -35,7 +35,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { createLogger, detectRuntime, fileSink } from "../mod.ts";
+import { createLogger, fileSink } from "../mod.ts";
+import { detectRuntime } from "../src/sink.ts";
 import { type BenchRow, roundsFromEnv, spreadOf } from "./harness.ts";
 import { saveRows } from "./results.ts";
 

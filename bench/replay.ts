@@ -39,11 +39,11 @@ import {
 } from "@logtape/logtape";
 import {
   createLogger,
-  detectRuntime,
   type LogRecord,
   ndjsonFormatter,
   type Sink,
 } from "../mod.ts";
+import { detectRuntime } from "../src/sink.ts";
 import { withLogging } from "../src/http.ts";
 import { saveRows } from "./results.ts";
 import { type BenchCase, type BenchRow, runRounds } from "./harness.ts";

@@ -9,7 +9,7 @@
 
 import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { detectRuntime } from "../mod.ts";
+import { detectRuntime } from "../src/sink.ts";
 import type { BenchRow } from "./harness.ts";
 
 /** What every result file starts with. */

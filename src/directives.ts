@@ -22,7 +22,8 @@ import { Level, type LevelValue, TtlogConfigError } from "./level.ts";
  *
  * @example Find a target's entry
  * ```ts
- * import { Level, parseDirectives, type TargetDirective } from "@ttlog/ttlog";
+ * import { Level } from "@ttlog/ttlog";
+ * import { parseDirectives, type TargetDirective } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * const { targets } = parseDirectives("info,db=debug");
  * const db: TargetDirective | undefined = targets.find((d) => d.target === "db");
@@ -41,7 +42,8 @@ export interface TargetDirective {
  *
  * @example Build directives by hand
  * ```ts
- * import { type Directives, Level, levelFor } from "@ttlog/ttlog";
+ * import { Level } from "@ttlog/ttlog";
+ * import { type Directives, levelFor } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * const directives: Directives = {
  *   default: Level.warn,
@@ -69,7 +71,7 @@ const TARGET_PATTERN = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
  *
  * @example Check target names
  * ```ts
- * import { isValidTarget } from "@ttlog/ttlog";
+ * import { isValidTarget } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * assert.equal(isValidTarget("http.client"), true);
  * assert.equal(isValidTarget("db..pool"), false);
@@ -95,7 +97,7 @@ export function isValidTarget(target: string): boolean {
  *
  * @example Parse a spec
  * ```ts
- * import { parseDirectives } from "@ttlog/ttlog";
+ * import { parseDirectives } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * const directives = parseDirectives("warn, db=DEBUG, http.client=trace,");
  * assert.equal(directives.default, 3);
@@ -195,7 +197,7 @@ function levelOf(
  *
  * @example Resolve levels hierarchically
  * ```ts
- * import { levelFor, parseDirectives } from "@ttlog/ttlog";
+ * import { levelFor, parseDirectives } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * const directives = parseDirectives("warn,db=debug,db.pool=error");
  * assert.equal(levelFor(directives, "db.query", 2), 1);
@@ -234,7 +236,7 @@ export function levelFor(
  *
  * @example Find the lowest enabled level
  * ```ts
- * import { minLevel, parseDirectives } from "@ttlog/ttlog";
+ * import { minLevel, parseDirectives } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * assert.equal(minLevel(parseDirectives("warn,db=debug"), 2), 1);
  * assert.equal(minLevel(parseDirectives("off"), 2), 6);

@@ -15,7 +15,8 @@ export { TtlogConfigError } from "./errors.ts";
  *
  * @example List the levels
  * ```ts
- * import { Level, LEVEL_NAMES } from "@ttlog/ttlog";
+ * import { Level } from "@ttlog/ttlog";
+ * import { LEVEL_NAMES } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * assert.equal(LEVEL_NAMES.length, 6);
  * assert.equal(LEVEL_NAMES[Level.warn], "warn");
@@ -69,7 +70,8 @@ export type ThresholdName = LevelName | "off";
  *
  * @example Compare levels by number
  * ```ts
- * import { Level, parseLevel } from "@ttlog/ttlog";
+ * import { Level } from "@ttlog/ttlog";
+ * import { parseLevel } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * assert.equal(parseLevel("error"), Level.error);
  * assert.ok(Level.warn > Level.info);
@@ -90,7 +92,8 @@ export const Level = {
  *
  * @example Compare numeric levels
  * ```ts
- * import { Level, type LevelValue, parseLevel } from "@ttlog/ttlog";
+ * import { Level } from "@ttlog/ttlog";
+ * import { type LevelValue, parseLevel } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * const threshold: LevelValue = parseLevel("warn");
  * assert.ok(Level.error >= threshold);
@@ -109,7 +112,7 @@ export type LevelValue = typeof Level[ThresholdName];
  *
  * @example Parse a level
  * ```ts
- * import { parseLevel } from "@ttlog/ttlog";
+ * import { parseLevel } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * assert.equal(parseLevel("WARN"), 3);
  * ```
@@ -136,7 +139,7 @@ export function parseLevel(name: unknown, what = "level"): LevelValue {
  *
  * @example Name a level
  * ```ts
- * import { levelName } from "@ttlog/ttlog";
+ * import { levelName } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * assert.equal(levelName(2), "info");
  * ```

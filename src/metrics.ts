@@ -100,7 +100,8 @@ export interface Metrics {
  *
  * @example Sum the losses of several loggers
  * ```ts
- * import { createLogger, type HasMetrics, memorySink } from "@ttlog/ttlog";
+ * import { createLogger, memorySink } from "@ttlog/ttlog";
+ * import { type HasMetrics } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * function lostOrDropped(sources: readonly HasMetrics[]): number {
  *   return sources.reduce((sum, s) => sum + s.metrics().lost + s.metrics().dropped, 0);

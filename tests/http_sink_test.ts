@@ -9,12 +9,8 @@ import {
   type ServerResponse,
 } from "node:http";
 import { gunzipSync } from "node:zlib";
-import {
-  createLogger,
-  type LogRecord,
-  runtime,
-  TtlogConfigError,
-} from "../mod.ts";
+import { createLogger, type LogRecord, TtlogConfigError } from "../mod.ts";
+import { runtime } from "../src/sink.ts";
 import {
   type HttpSink,
   httpSink,

@@ -14,7 +14,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setImmediate } from "node:timers";
 import pino from "pino";
-import { createLogger, detectRuntime, type LogRecord } from "../mod.ts";
+import { createLogger, type LogRecord } from "../mod.ts";
+import { detectRuntime } from "../src/sink.ts";
 
 /** The least factor by which ttlog's call must be cheaper than pino's. */
 const REQUIRED_RATIO = 5;

@@ -21,10 +21,10 @@ import {
   createLogger,
   httpStore,
   memorySink,
-  runtime,
   type StoredSnapshot,
   TtlogConfigError,
 } from "../mod.ts";
+import { runtime } from "../src/sink.ts";
 import { withLogging } from "../src/http.ts";
 import { ndjson, ttlog } from "./fixtures/cli_run.ts";
 import { serve } from "./fixtures/serve.ts";
@@ -191,6 +191,22 @@ test("createLogger: a store that is not a function is a clear error", () => {
         /snapshot\.store must be a function/.test(error.message),
     );
   }
+});
+
+test("a port of a logger with a store can be posted: the store (a function) stays on this thread", async () => {
+  const stored: StoredSnapshot[] = [];
+  const log = createLogger({
+    sinks: [memorySink()],
+    worker: false,
+    snapshot: { store: (s) => void stored.push(s), keep: 3 },
+  });
+  const port = log.port();
+  assert.equal(port.options.snapshot?.store, undefined);
+  assert.equal(port.options.snapshot?.keep, 3, "the rest of snapshot stays");
+  // What postMessage does to it: a function anywhere would throw here.
+  const cloned = structuredClone(port.options);
+  assert.equal(cloned.snapshot?.keep, 3);
+  await log.close();
 });
 
 test(

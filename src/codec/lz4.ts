@@ -191,7 +191,7 @@ function checkOptions(options: Lz4InitOptions): void {
  *
  * @example Load LZ4 synchronously (a crash path cannot await)
  * ```ts
- * import { initLz4Sync } from "@ttlog/ttlog";
+ * import { initLz4Sync } from "@ttlog/ttlog/sink";
  * initLz4Sync();
  * ```
  */

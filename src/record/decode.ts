@@ -49,7 +49,7 @@ import { readWtf8 } from "./wtf8.ts";
  *
  * @example Catch a format error
  * ```ts
- * import { TtlogFormatError } from "@ttlog/ttlog";
+ * import { TtlogFormatError } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * const err = new TtlogFormatError("record at 12: unknown value tag 0xff");
  * assert.ok(err instanceof Error);

@@ -13,7 +13,8 @@ import type { LevelName } from "../level.ts";
  *
  * @example Read decoded fields
  * ```ts
- * import { createLogger, type FieldValues, memorySink } from "@ttlog/ttlog";
+ * import { createLogger, memorySink } from "@ttlog/ttlog";
+ * import { type FieldValues } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * const sink = memorySink();
  * const log = createLogger({ sinks: [sink] });
@@ -79,7 +80,8 @@ export interface LogRecord {
  *
  * @example Tell a redacted value from a circular one
  * ```ts
- * import { createLogger, Marker, type MarkerKind, memorySink } from "@ttlog/ttlog";
+ * import { createLogger, Marker, memorySink } from "@ttlog/ttlog";
+ * import { type MarkerKind } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * const sink = memorySink();
  * const log = createLogger({ sinks: [sink], redact: ["token"] });

@@ -38,7 +38,7 @@ function probe(...path: string[]): unknown {
  *
  * @example Detect the runtime
  * ```ts
- * import { detectRuntime } from "@ttlog/ttlog";
+ * import { detectRuntime } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * const runtime = detectRuntime();
  * assert.ok(["deno", "bun", "node", "web"].includes(runtime.name));
@@ -68,7 +68,7 @@ function current(): Runtime {
  *
  * @example Write to standard error
  * ```ts
- * import { runtime } from "@ttlog/ttlog";
+ * import { runtime } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * assert.equal(typeof runtime.isTerminal("stderr"), "boolean");
  * runtime.write("stderr", `running on ${runtime.name} ${runtime.version}\n`);

@@ -10,7 +10,7 @@
  *
  * @example Name the runtime for people
  * ```ts
- * import { runtime, type RuntimeName } from "@ttlog/ttlog";
+ * import { runtime, type RuntimeName } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * const labels: Record<RuntimeName, string> = {
  *   deno: "Deno",
@@ -28,7 +28,8 @@ export type RuntimeName = "deno" | "bun" | "node" | "web";
  *
  * @example Send console lines to stderr
  * ```ts
- * import { consoleSink, runtime, type StdStream } from "@ttlog/ttlog";
+ * import { consoleSink } from "@ttlog/ttlog";
+ * import { runtime, type StdStream } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * const stream: StdStream = "stderr";
  * assert.equal(consoleSink({ stream }).name, "console:stderr");
@@ -42,7 +43,7 @@ export type StdStream = "stdout" | "stderr";
  *
  * @example Read the environment through the detected runtime
  * ```ts
- * import { detectRuntime, type Runtime } from "@ttlog/ttlog";
+ * import { detectRuntime, type Runtime } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * const rt: Runtime = detectRuntime();
  * assert.equal(rt.env("TTLOG_EXAMPLE_SURELY_UNSET"), undefined);

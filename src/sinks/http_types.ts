@@ -11,7 +11,8 @@
  *
  * @example Send every two events
  * ```ts
- * import { createLogger, type HttpBatchOptions, httpSink } from "@ttlog/ttlog";
+ * import { createLogger, httpSink } from "@ttlog/ttlog";
+ * import { type HttpBatchOptions } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * import { createServer } from "node:http";
  * const bodies: string[] = [];
@@ -49,7 +50,8 @@ export interface HttpBatchOptions {
  *
  * @example Retry once after a 503
  * ```ts
- * import { createLogger, type HttpRetryOptions, httpSink } from "@ttlog/ttlog";
+ * import { createLogger, httpSink } from "@ttlog/ttlog";
+ * import { type HttpRetryOptions } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * import { createServer } from "node:http";
  * let requests = 0;
@@ -85,7 +87,8 @@ export interface HttpRetryOptions {
  *
  * @example Count a batch the endpoint rejects
  * ```ts
- * import { createLogger, httpSink, type HttpSinkStats } from "@ttlog/ttlog";
+ * import { createLogger, httpSink } from "@ttlog/ttlog";
+ * import { type HttpSinkStats } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * import { createServer } from "node:http";
  * const server = createServer(async (req, res) => {

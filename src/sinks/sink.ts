@@ -79,7 +79,8 @@ export interface Sink {
  *
  * @example A sink that counts what it delivers
  * ```ts
- * import { createLogger, type Sink, type SinkDelivery } from "@ttlog/ttlog";
+ * import { createLogger, type Sink } from "@ttlog/ttlog";
+ * import { type SinkDelivery } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * const delivery = { written: 0, dropped: 0, errors: 0 };
  * const sink: Sink & { delivery: SinkDelivery } = {
@@ -124,7 +125,8 @@ export const BUILTIN_SINK_MODULE = "ttlog:sinks";
  *
  * @example A built-in sink's recipe
  * ```ts
- * import { consoleSink, type SinkSpec } from "@ttlog/ttlog";
+ * import { consoleSink } from "@ttlog/ttlog";
+ * import { type SinkSpec } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * const spec: SinkSpec | undefined = consoleSink({ format: "ndjson" }).spec;
  * assert.equal(spec?.factory, "consoleSink");
@@ -150,7 +152,8 @@ export interface SinkSpec {
  *
  * @example Keep every entry a raw sink is given
  * ```ts
- * import { createLogger, type RawEntry, type Sink } from "@ttlog/ttlog";
+ * import { createLogger, type Sink } from "@ttlog/ttlog";
+ * import { type RawEntry } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * const dictionary = new Map<number, RawEntry>();
  * const raw: Sink = {
@@ -184,7 +187,8 @@ export interface RawEntry {
  *
  * @example Count what a raw sink was told was lost
  * ```ts
- * import { createLogger, type RawLoss, type Sink } from "@ttlog/ttlog";
+ * import { createLogger, type Sink } from "@ttlog/ttlog";
+ * import { type RawLoss } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * const losses: RawLoss[] = [];
  * const raw: Sink = {
@@ -219,7 +223,8 @@ export interface RawLoss {
  *
  * @example A raw sink that counts records and bytes
  * ```ts
- * import { createLogger, type RawBatch, type Sink } from "@ttlog/ttlog";
+ * import { createLogger, type Sink } from "@ttlog/ttlog";
+ * import { type RawBatch } from "@ttlog/ttlog/sink";
  * import assert from "node:assert/strict";
  * let count = 0;
  * let bytes = 0;
