@@ -27,7 +27,6 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import { readFileSync } from "node:fs";
 import {
   configure,
   dispose,
@@ -46,7 +45,12 @@ import {
 import { detectRuntime } from "../src/sink.ts";
 import { withLogging } from "../src/http.ts";
 import { saveRows } from "./results.ts";
-import { type BenchCase, type BenchRow, runRounds } from "./harness.ts";
+import {
+  type BenchCase,
+  type BenchRow,
+  processCpuNs,
+  runRounds,
+} from "./harness.ts";
 
 const STEPS = 50;
 const BATCH = 100;
@@ -138,18 +142,6 @@ function logtapeRequest(): void {
 function logtapeBatch(): Promise<void> {
   for (let i = 0; i < BATCH; i++) logtapeRequest();
   return Promise.resolve();
-}
-
-/** The process's CPU time so far, all threads, in ns (undefined: no /proc). */
-function processCpuNs(): number | undefined {
-  try {
-    const stat = readFileSync("/proc/self/stat", "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // utime and stime, fields 14 and 15, in clock ticks (100 per second).
-    return (Number(fields[11]) + Number(fields[12])) * 1e7;
-  } catch {
-    return undefined;
-  }
 }
 
 /** CPU ns per request over `batches` batches (a run of about a second). */
