@@ -11,16 +11,14 @@ import type { LevelName } from "../level.ts";
 import { LoggedError, type LogRecord, Marker } from "../record/values.ts";
 import type { HttpBatchOptions, HttpRetryOptions, HttpSink } from "./http.ts";
 import { BUILTIN_SINK_MODULE } from "./sink.ts";
+import { BatchPoster, type BodyEncoding, postSettings } from "./http_batch.ts";
 import {
   type BadOption,
   badOption,
-  BatchPoster,
-  type BodyEncoding,
   deepFreeze,
+  describeValue,
   isPlainObject,
-  postSettings,
-  shown,
-} from "./http_batch.ts";
+} from "../validate.ts";
 
 /**
  * A resource attribute value: what OTLP attributes hold and structured clone keeps.
@@ -250,7 +248,7 @@ function resourceOption(
   for (const [key, item] of Object.entries(value)) {
     if (Array.isArray(item) ? !item.every(scalar) : !scalar(item)) {
       bad(
-        `resource[${shown(key)}]`,
+        `resource[${describeValue(key)}]`,
         item,
         "a string, a finite number, a boolean or an array of them",
       );

@@ -12,13 +12,19 @@ import type * as Net from "node:net";
 import { ndjsonFormatter } from "../format/ndjson.ts";
 import { type LogRecord, Marker } from "../record/values.ts";
 import { builtin, tryBuiltin } from "../runtime/builtin.ts";
+import { BUILTIN_SINK_MODULE, type Sink, type SinkSpec } from "./sink.ts";
 import {
   type BadOption,
   badOption,
+  booleanOption,
+  choiceOption,
   deepFreeze,
+  groupOption,
+  integerOption,
   isPlainObject,
-} from "./http_batch.ts";
-import { BUILTIN_SINK_MODULE, type Sink, type SinkSpec } from "./sink.ts";
+  millisOption,
+  textOption,
+} from "../validate.ts";
 
 /**
  * Syslog facility names (RFC 5424 §6.2.1), with their codes.
@@ -421,37 +427,17 @@ function normalize(options: SyslogSinkOptions): Settings {
     option: string,
     fallback: number,
     min: number,
-    max = Number.MAX_SAFE_INTEGER,
-  ): number => {
-    if (value === undefined) return fallback;
-    if (
-      typeof value !== "number" || !Number.isSafeInteger(value) ||
-      value < min || value > max
-    ) {
-      bad(
-        option,
-        value,
-        max === Number.MAX_SAFE_INTEGER
-          ? `an integer >= ${min}`
-          : `an integer from ${min} to ${max}`,
-      );
-    }
-    return value;
-  };
-  const text = (value: unknown, option: string): string | undefined => {
-    if (value === undefined) return undefined;
-    if (typeof value !== "string" || value === "") {
-      bad(option, value, "a non-empty string");
-    }
-    return value;
-  };
+    max?: number,
+  ) => integerOption(bad, value, option, fallback, min, max);
+  const text = (value: unknown, option: string) =>
+    textOption(bad, value, option);
 
   const host = text(options.host, "host") ?? "127.0.0.1";
   const port = integer(options.port, "port", 514, 1, 65535);
-  const transport = options.transport ?? "udp";
-  if (transport !== "udp" && transport !== "tcp") {
-    bad("transport", transport, '"udp" or "tcp"');
-  }
+  const transport = choiceOption(bad, options.transport, "transport", [
+    "udp",
+    "tcp",
+  ]);
   let facility: number;
   const given = options.facility ?? "user";
   if (typeof given === "string") {
@@ -490,8 +476,7 @@ function normalize(options: SyslogSinkOptions): Settings {
       'an SD-ID: 1 to 32 printable ASCII characters without =, space, ] or "',
     );
   }
-  const bom = options.bom ?? true;
-  if (typeof bom !== "boolean") bad("bom", bom, "a boolean");
+  const bom = booleanOption(bad, options.bom, "bom", true);
   const maxMessageBytes = integer(
     options.maxMessageBytes,
     "maxMessageBytes",
@@ -506,17 +491,7 @@ function normalize(options: SyslogSinkOptions): Settings {
     4 * MIB,
     1,
   );
-  if (options.reconnect !== undefined && !isPlainObject(options.reconnect)) {
-    bad("reconnect", options.reconnect, "a plain object");
-  }
-  const reconnect = options.reconnect ?? {};
-  const millis = (value: unknown, option: string, fallback: number) => {
-    if (value === undefined) return fallback;
-    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-      bad(option, value, "a finite number of milliseconds >= 0");
-    }
-    return value;
-  };
+  const reconnect = groupOption(bad, options.reconnect, "reconnect");
   // Fail here, not at the first write, where the runtime has no sockets.
   builtin(transport === "udp" ? "node:dgram" : "node:net", "syslogSink");
   return {
@@ -533,8 +508,8 @@ function normalize(options: SyslogSinkOptions): Settings {
     maxBufferedBytes,
     reconnect: {
       attempts: integer(reconnect.attempts, "reconnect.attempts", 5, 1),
-      baseMs: millis(reconnect.baseMs, "reconnect.baseMs", 200),
-      maxMs: millis(reconnect.maxMs, "reconnect.maxMs", 10_000),
+      baseMs: millisOption(bad, reconnect.baseMs, "reconnect.baseMs", 200),
+      maxMs: millisOption(bad, reconnect.maxMs, "reconnect.maxMs", 10_000),
     },
   };
 }
