@@ -14,6 +14,7 @@
 
 import {
   alignedLength,
+  contentLength,
   CTL_COMMIT,
   CTL_DROPPED,
   CTL_READ,
@@ -24,6 +25,7 @@ import {
   KIND_PAD,
   lingerBytes,
   OVERFLOW_CODES,
+  recordWord,
   type RingMemory,
   WAITING_LINGER,
 } from "../ring/ring.ts";
@@ -130,7 +132,7 @@ export class RingWriter {
     }
     const i32 = this.i32;
     if (pad !== 0) {
-      i32[index >> 2] = pad | (KIND_PAD << 24);
+      i32[index >> 2] = recordWord(KIND_PAD, pad);
       w = (w + pad) | 0;
       this.write = w;
       this.recordedBytes += pad;
@@ -166,7 +168,7 @@ export class RingWriter {
   commit(): void {
     const content = this.pos - this.start;
     const length = alignedLength(content);
-    this.i32[this.start >> 2] = content | (KIND_EVENT << 24);
+    this.i32[this.start >> 2] = recordWord(KIND_EVENT, content);
     const w = (this.write + length) | 0;
     this.write = w;
     this.seq = (this.seq + 1) | 0;
@@ -230,7 +232,7 @@ export class RingWriter {
     const mask = this.mask;
     let t = this.tail;
     while (((goal - t) | 0) > 0) {
-      t = (t + alignedLength(i32[(t & mask) >> 2] & 0xffffff)) | 0;
+      t = (t + alignedLength(contentLength(i32[(t & mask) >> 2]))) | 0;
     }
     this.tail = t;
     // The tail moves before any byte of the evicted records is written over.
