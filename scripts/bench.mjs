@@ -22,13 +22,11 @@
  *
  * @module
  */
-import { spawn } from "node:child_process";
 import { existsSync, readdirSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
+import { bin, onInterrupt, repoRoot, spawnGroup } from "./spawn.mjs";
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 const benchDir = join(repoRoot, "bench");
 /** Files in bench/ that are helpers, not scenarios. */
 const helpers = new Set([
@@ -51,16 +49,6 @@ if (!(runTimeoutMs > 0)) {
     `TTLOG_BENCH_TIMEOUT_MS must be a positive number of milliseconds, got "${process.env.TTLOG_BENCH_TIMEOUT_MS}".\n`,
   );
   process.exit(2);
-}
-// How long a timed-out run gets between SIGTERM and SIGKILL.
-const killGraceMs = 10 * 1000;
-
-/**
- * @param {string} name
- * @returns {string}
- */
-function bin(name) {
-  return join(repoRoot, "node_modules", ".bin", name);
 }
 
 /**
@@ -93,24 +81,6 @@ function scenarioNames() {
     .map((file) => file.slice(0, -".ts".length));
 }
 
-/** @type {import("node:child_process").ChildProcess | null} */
-let currentChild = null;
-
-/**
- * Signals a run's whole process group, so nothing it started outlives it.
- *
- * @param {import("node:child_process").ChildProcess} child
- * @param {NodeJS.Signals} signal
- */
-function signalGroup(child, signal) {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // The group is already gone.
-  }
-}
-
 /**
  * Runs a command with the terminal's output streams, NO_COLOR=1 and a time
  * limit.
@@ -122,42 +92,18 @@ function signalGroup(child, signal) {
  */
 function runCommand(label, command, args) {
   process.stdout.write(`\n=== ${label}: ${args.join(" ")}\n\n`);
-  return new Promise((resolve) => {
-    const child = spawn(command, args, {
-      cwd: repoRoot,
-      env: { ...process.env, NO_COLOR: "1" },
-      stdio: ["ignore", "inherit", "inherit"],
-      // Own process group, so a timeout can stop everything the run started.
-      detached: true,
-    });
-    currentChild = child;
-    let timedOut = false;
-    const timeout = setTimeout(() => {
-      timedOut = true;
-      process.stderr.write(
-        `\n${label}: still running after ${runTimeoutMs / 1000}s, killing it\n`,
-      );
-      signalGroup(child, "SIGTERM");
-      setTimeout(() => signalGroup(child, "SIGKILL"), killGraceMs).unref();
-    }, runTimeoutMs);
-    let settled = false;
-    /** @param {string | null} problem */
-    const settle = (problem) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timeout);
-      currentChild = null;
-      resolve(problem);
-    };
-    child.on("error", (error) => {
-      settle(`could not start ${command}: ${error.message}`);
-    });
-    child.on("close", (exitCode, signal) => {
-      if (timedOut) settle(`timed out after ${runTimeoutMs / 1000}s`);
-      else if (signal !== null) settle(`killed by ${signal}`);
-      else if (exitCode !== 0) settle(`exited with code ${exitCode}`);
-      else settle(null);
-    });
+  const { result } = spawnGroup(label, command, args, {
+    stdio: ["ignore", "inherit", "inherit"],
+    timeoutMs: runTimeoutMs,
+  });
+  return result.then(({ exitCode, signal, timedOutAfterMs, error }) => {
+    if (error !== null) return `could not start ${command}: ${error.message}`;
+    if (timedOutAfterMs !== null) {
+      return `timed out after ${timedOutAfterMs / 1000}s`;
+    }
+    if (signal !== null) return `killed by ${signal}`;
+    if (exitCode !== 0) return `exited with code ${exitCode}`;
+    return null;
   });
 }
 
@@ -199,15 +145,9 @@ function parseArgs(argv, known) {
   };
 }
 
-for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
-  process.on(signal, () => {
-    // Runs live in their own process group, so they miss the terminal's
-    // Ctrl-C unless it is passed on.
-    if (currentChild !== null) signalGroup(currentChild, signal);
-    process.stdout.write(`\ninterrupted by ${signal}\n`);
-    process.exit(130);
-  });
-}
+onInterrupt((signal) => {
+  process.stdout.write(`\ninterrupted by ${signal}\n`);
+});
 
 const { scenarios, runtimes } = parseArgs(
   process.argv.slice(2),

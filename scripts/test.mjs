@@ -24,11 +24,10 @@
  *
  * @module
  */
-import { spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
+import { bin, onInterrupt, repoRoot, spawnGroup } from "./spawn.mjs";
 import {
   countParsers,
   formatRuntimeLine,
@@ -40,7 +39,6 @@ import { ensureTools } from "./tools.mjs";
 /** @typedef {import("./test_summary.mjs").RunVerdict} RunVerdict */
 /** @typedef {"deno" | "bun" | "node" | "docs"} RuntimeName */
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** @type {RuntimeName[]} */
 const runtimeNames = ["deno", "bun", "node", "docs"];
 /** Which summary each run prints: the doc examples run under deno test. */
@@ -74,11 +72,6 @@ if (!(runtimeTimeoutMs > 0)) {
 // (oven-sh/bun#7789); Deno and Node have no per-test limit, so give Bun a
 // generous one to keep the runtimes failing for the same reasons.
 const bunPerTestTimeoutMs = 60 * 1000;
-// How long a runner may keep its output pipes open after exiting (a leaked
-// grandchild can hold them) before the harness stops waiting.
-const pipeGraceMs = 5 * 1000;
-// How long a timed-out runner gets between SIGTERM and SIGKILL.
-const killGraceMs = 10 * 1000;
 
 /**
  * Bun takes a bare argument for a file-name filter, and a path only when it
@@ -102,8 +95,6 @@ function asBunPath(file) {
  * @returns {{ command: string, args: string[] }}
  */
 function commandFor(runtime, files, flags) {
-  const bin = (/** @type {string} */ name) =>
-    join(repoRoot, "node_modules", ".bin", name);
   switch (runtime) {
     case "deno":
       return { command: bin("deno"), args: ["test", "-A", ...flags, ...files] };
@@ -145,25 +136,6 @@ function defaultTestFiles() {
     .map((name) => `tests/${name}`);
 }
 
-/** @type {import("node:child_process").ChildProcess | null} */
-let currentChild = null;
-
-/**
- * Signals a runner's whole process group: runners spawn their own workers,
- * which would otherwise outlive a timeout.
- *
- * @param {import("node:child_process").ChildProcess} child
- * @param {NodeJS.Signals} signal
- */
-function signalGroup(child, signal) {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // The group is already gone.
-  }
-}
-
 /**
  * Runs one runtime's suite, streaming its output and judging the result.
  *
@@ -175,74 +147,33 @@ function signalGroup(child, signal) {
 function runRuntime(runtime, files, flags) {
   const { command, args } = commandFor(runtime, files, flags);
   process.stdout.write(`\n=== ${runtime}: ${args.join(" ")}\n\n`);
-  return new Promise((resolve) => {
-    const child = spawn(command, args, {
-      cwd: repoRoot,
-      // Same env for every runtime, so colour detection in tests agrees.
-      env: { ...process.env, NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-      // Own process group, so a timeout can kill the runner's workers too.
-      detached: true,
-    });
-    currentChild = child;
-    /** @type {Buffer[]} */
-    const chunks = [];
-    child.stdout?.on("data", (/** @type {Buffer} */ chunk) => {
-      chunks.push(chunk);
-      process.stdout.write(chunk);
-    });
-    child.stderr?.on("data", (/** @type {Buffer} */ chunk) => {
-      chunks.push(chunk);
-      process.stderr.write(chunk);
-    });
-
-    /** @type {number | null} */
-    let timedOutAfterMs = null;
-    const timeout = setTimeout(() => {
-      timedOutAfterMs = runtimeTimeoutMs;
-      process.stderr.write(
-        `\n${runtime}: still running after ${
-          runtimeTimeoutMs / 1000
-        }s, killing it\n`,
-      );
-      signalGroup(child, "SIGTERM");
-      setTimeout(() => signalGroup(child, "SIGKILL"), killGraceMs).unref();
-    }, runtimeTimeoutMs);
-
-    child.on("exit", () => {
-      setTimeout(() => {
-        child.stdout?.destroy();
-        child.stderr?.destroy();
-      }, pipeGraceMs).unref();
-    });
-
-    let settled = false;
-    /** @param {RunVerdict} verdict */
-    const settle = (verdict) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timeout);
-      currentChild = null;
-      resolve(verdict);
-    };
-    child.on("error", (error) => {
-      settle({
+  const { child, result } = spawnGroup(runtime, command, args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    timeoutMs: runtimeTimeoutMs,
+  });
+  /** @type {Buffer[]} */
+  const chunks = [];
+  child.stdout?.on("data", (/** @type {Buffer} */ chunk) => {
+    chunks.push(chunk);
+    process.stdout.write(chunk);
+  });
+  child.stderr?.on("data", (/** @type {Buffer} */ chunk) => {
+    chunks.push(chunk);
+    process.stderr.write(chunk);
+  });
+  return result.then(({ exitCode, signal, timedOutAfterMs, error }) => {
+    if (error !== null) {
+      return {
         passed: 0,
         failed: 1,
         problem: `could not start ${command}: ${error.message}`,
-      });
-    });
-    child.on("close", (exitCode, signal) => {
-      // Workers the runner left behind would otherwise keep CI waiting.
-      signalGroup(child, "SIGKILL");
-      const output = Buffer.concat(chunks).toString("utf8");
-      settle(
-        judgeRun(parserFor[runtime](output), {
-          exitCode,
-          signal,
-          timedOutAfterMs,
-        }),
-      );
+      };
+    }
+    const output = Buffer.concat(chunks).toString("utf8");
+    return judgeRun(parserFor[runtime](output), {
+      exitCode,
+      signal,
+      timedOutAfterMs,
     });
   });
 }
@@ -284,17 +215,11 @@ function parseArgs(argv) {
 /** @type {Array<[string, RunVerdict]>} */
 const results = [];
 
-for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
-  process.on(signal, () => {
-    // Runners live in their own process group, so they miss the terminal's
-    // Ctrl-C unless it is passed on.
-    if (currentChild !== null) signalGroup(currentChild, signal);
-    const interrupted = { passed: 0, failed: 1, problem: `got ${signal}` };
-    const verdicts = [...results.map(([, verdict]) => verdict), interrupted];
-    process.stdout.write(`\ninterrupted\n${formatTotalLine(verdicts)}\n`);
-    process.exit(130);
-  });
-}
+onInterrupt((signal) => {
+  const interrupted = { passed: 0, failed: 1, problem: `got ${signal}` };
+  const verdicts = [...results.map(([, verdict]) => verdict), interrupted];
+  process.stdout.write(`\ninterrupted\n${formatTotalLine(verdicts)}\n`);
+});
 
 const { runtimes, flags, files: chosenFiles } = parseArgs(
   process.argv.slice(2),

@@ -32,12 +32,14 @@
  */
 
 export {
-  SYSLOG_FACILITIES,
-  SYSLOG_SEVERITY,
-  type SyslogFacility,
-  type SyslogReconnectOptions,
   type SyslogSink,
   syslogSink,
-  type SyslogSinkOptions,
   type SyslogSinkStats,
 } from "./sinks/syslog.ts";
+export { SYSLOG_SEVERITY } from "./sinks/syslog_message.ts";
+export {
+  SYSLOG_FACILITIES,
+  type SyslogFacility,
+  type SyslogReconnectOptions,
+  type SyslogSinkOptions,
+} from "./sinks/syslog_options.ts";

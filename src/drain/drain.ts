@@ -13,11 +13,13 @@ import type { LevelValue } from "../level.ts";
 import {
   type DictionaryMemory,
   DictionaryReader,
+  entryLength,
 } from "../record/dictionary.ts";
 import { decodeEvent, ValueReader } from "../record/decode.ts";
 import type { LogRecord } from "../record/values.ts";
 import {
   alignedLength,
+  contentLength,
   CTL_COMMIT,
   CTL_DROPPED,
   CTL_READ,
@@ -26,6 +28,7 @@ import {
   HEADER_BYTES,
   KIND_EVENT,
   KIND_PAD,
+  recordKind,
   type RingMemory,
   S_DROPS_REPORTED,
   S_EMITTED,
@@ -342,12 +345,13 @@ export class Drain {
     while (read !== commit && count < BATCH_RECORDS) {
       const index = read & mask;
       const word = i32[index >> 2];
-      const kind = word >>> 24;
-      const length = alignedLength(word & 0xffffff);
+      const kind = recordKind(word);
+      const content = contentLength(word);
+      const length = alignedLength(content);
       if (
         (kind !== KIND_EVENT && kind !== KIND_PAD) || length === 0 ||
         length > ((commit - read) | 0) ||
-        (kind === KIND_EVENT && (word & 0xffffff) < 24)
+        (kind === KIND_EVENT && content < HEADER_BYTES)
       ) {
         corrupt = true;
         break;
@@ -357,7 +361,7 @@ export class Drain {
         const head = index >> 2;
         seqs.push(i32[head + 1] >>> 0);
         const level = u8[index + 16];
-        const end = index + (word & 0xffffff);
+        const end = index + content;
         const emit = this.#emitLevelById(
           source,
           i32[head + 4] >>> 8,
@@ -557,7 +561,7 @@ export class Drain {
         kind: u8[p + 3],
         payload: u8.slice(p + 4, p + 4 + bytes),
       });
-      p += 4 + ((bytes + 3) & ~3);
+      p += entryLength(bytes);
     }
     source.entryBytesSent = p;
     return entries;
@@ -599,7 +603,7 @@ export class Drain {
       const u8 = batch.records;
       const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
       for (let at = 0; at + HEADER_BYTES <= u8.length;) {
-        const content = view.getUint32(at, true) & 0xffffff;
+        const content = contentLength(view.getUint32(at, true));
         if (content < HEADER_BYTES || at + content > u8.length) break;
         try {
           const record = decodeEvent(

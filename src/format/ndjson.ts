@@ -7,6 +7,14 @@
 
 import { LoggedError, type LogRecord, Marker } from "../record/values.ts";
 import type { Formatter } from "../sinks/sink.ts";
+import {
+  ERROR_KEYS,
+  freeKey,
+  newWalk,
+  unformattableText,
+  type Walk,
+  walkLimit,
+} from "./walk.ts";
 
 /**
  * Options for {@link ndjsonFormatter}.
@@ -128,12 +136,6 @@ export function ndjsonFormatter(
 }
 
 const TOP_KEYS = ["time", "level", "target", "msg", "service"];
-const ERROR_KEYS: ReadonlySet<string> = new Set([
-  "name",
-  "message",
-  "stack",
-  "cause",
-]);
 
 // JSON.stringify leaves DEL, the C1 controls and U+2028/U+2029 raw: valid
 // JSON, but not safe to print (C1) or to split lines on (U+2028/U+2029 in some
@@ -157,38 +159,8 @@ function jsonString(text: string): string {
     : JSON.stringify(text).replace(UNSAFE_ALL, escapeUnsafe);
 }
 
-const MAX_DEPTH = 100;
-const MAX_VALUES = 10_000;
-
-/** Per-record traversal state: the open containers and a value budget. */
-interface Walk {
-  readonly ancestors: unknown[];
-  values: number;
-}
-
-function describeThrown(thrown: unknown): string {
-  try {
-    return thrown instanceof Error
-      ? String(thrown.name) + ": " + String(thrown.message)
-      : String(thrown);
-  } catch {
-    return "unknown error";
-  }
-}
-
 function unformattable(thrown: unknown): string {
-  return jsonString(`[Unformattable: ${describeThrown(thrown)}]`);
-}
-
-/** Prepends `_` until `key` is neither reserved nor an own key of `taken`. */
-function freeKey(
-  key: string,
-  reserved: ReadonlySet<string>,
-  taken: object,
-): string {
-  let free = "_" + key;
-  while (reserved.has(free) || Object.hasOwn(taken, free)) free = "_" + free;
-  return free;
+  return jsonString(unformattableText(thrown));
 }
 
 /** The fields as `,"key":value` pairs. */
@@ -202,7 +174,7 @@ function fieldsJson(
   } catch (thrown) {
     return ',"_fields":' + unformattable(thrown);
   }
-  const walk: Walk = { ancestors: [], values: 0 };
+  const walk = newWalk();
   let out = "";
   for (const key of keys) {
     const name = reserved.has(key) ? freeKey(key, reserved, fields) : key;
@@ -253,9 +225,8 @@ function objectJson(value: object, walk: Walk): string {
       ? '{"$date":"invalid"}'
       : '"' + value.toISOString() + '"';
   }
-  if (walk.ancestors.includes(value)) return '"[Circular]"';
-  if (walk.ancestors.length >= MAX_DEPTH) return '"[Depth]"';
-  if (++walk.values > MAX_VALUES) return '"[Truncated]"';
+  const limit = walkLimit(value, walk);
+  if (limit !== undefined) return '"' + limit + '"';
   walk.ancestors.push(value);
   let out: string;
   if (Array.isArray(value)) {

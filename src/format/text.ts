@@ -12,6 +12,14 @@
 import { TtlogConfigError } from "../errors.ts";
 import { LoggedError, type LogRecord, Marker } from "../record/values.ts";
 import type { Formatter } from "../sinks/sink.ts";
+import {
+  ERROR_KEYS,
+  freeKey,
+  newWalk,
+  unformattableText,
+  type Walk,
+  walkLimit,
+} from "./walk.ts";
 
 /**
  * Options for {@link textFormatter}.
@@ -255,41 +263,21 @@ function clockTime(time: number): string {
     ms;
 }
 
-const MAX_DEPTH = 100;
-const MAX_VALUES = 10_000;
-
-/** Per-record traversal state: the open containers and a value budget. */
-interface Walk {
-  readonly ancestors: unknown[];
-  values: number;
-}
-
-function describeThrown(thrown: unknown): string {
-  try {
-    return thrown instanceof Error
-      ? String(thrown.name) + ": " + String(thrown.message)
-      : String(thrown);
-  } catch {
-    return "unknown error";
-  }
-}
-
 function fieldsText(fields: LogRecord["fields"]): string {
   let out = "";
   let keys: string[];
   try {
     keys = Object.keys(fields);
   } catch (thrown) {
-    return " " + escapeText(`[Unformattable: ${describeThrown(thrown)}]`);
+    return " " + escapeText(unformattableText(thrown));
   }
-  const walk: Walk = { ancestors: [], values: 0 };
+  const walk = newWalk();
   for (const key of keys) {
     try {
       out += fieldText(key, fields[key], walk);
     } catch (thrown) {
       walk.ancestors.length = 0;
-      out += " " + token(key) + "=" +
-        escapeText(`[Unformattable: ${describeThrown(thrown)}]`);
+      out += " " + token(key) + "=" + escapeText(unformattableText(thrown));
     }
   }
   return out;
@@ -311,15 +299,8 @@ function errorTitle(error: LoggedError): string {
   return message === "" ? name : name + ": " + message;
 }
 
-const ERROR_KEYS: ReadonlySet<string> = new Set([
-  "name",
-  "message",
-  "stack",
-  "cause",
-]);
-
 function errorFields(key: string, error: LoggedError, walk: Walk): string {
-  const limit = guard(error, walk);
+  const limit = walkLimit(error, walk);
   if (limit !== undefined) return " " + token(key) + "=" + limit;
   let out = " " + token(key) + "=" + escapeText(errorTitle(error));
   if (typeof error.stack === "string" && error.stack !== "") {
@@ -330,12 +311,9 @@ function errorFields(key: string, error: LoggedError, walk: Walk): string {
   if (props !== null && typeof props === "object") {
     for (const prop of Object.keys(props)) {
       // Keep `err.stack` and `err.cause` unambiguous, as ndjson does.
-      let name = prop;
-      while (
-        ERROR_KEYS.has(name) || (name !== prop && Object.hasOwn(props, name))
-      ) {
-        name = "_" + name;
-      }
+      const name = ERROR_KEYS.has(prop)
+        ? freeKey(prop, ERROR_KEYS, props)
+        : prop;
       out += fieldText(key + "." + name, props[prop], walk);
     }
   }
@@ -344,14 +322,6 @@ function errorFields(key: string, error: LoggedError, walk: Walk): string {
   }
   walk.ancestors.pop();
   return out;
-}
-
-/** Returns the text to show instead of `value` when a limit stops the walk. */
-function guard(value: object, walk: Walk): string | undefined {
-  if (walk.ancestors.includes(value)) return "[Circular]";
-  if (walk.ancestors.length >= MAX_DEPTH) return "[Depth]";
-  if (++walk.values > MAX_VALUES) return "[Truncated]";
-  return undefined;
 }
 
 function numberText(n: number): string {
@@ -385,7 +355,7 @@ function inlineObject(value: object, walk: Walk): string {
   if (value instanceof Date) {
     return Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString();
   }
-  const limit = guard(value, walk);
+  const limit = walkLimit(value, walk);
   if (limit !== undefined) return limit;
   if (value instanceof LoggedError) {
     return "[" + escapeText(errorTitle(value)) + "]";

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { alignedLength, MAX_CONTENT_BYTES } from "../ring/ring.ts";
 import { readWtf8, writeWtf8, wtf8Length } from "./wtf8.ts";
 
 const DICT_CONTROL_BYTES = 16;
@@ -25,6 +26,17 @@ export const ENTRY_SITE = 2;
 /** The largest id a dictionary hands out (targets carry 24-bit ids in records). */
 export const MAX_DICTIONARY_ID = 0xffffff;
 
+/**
+ * The bytes a dictionary entry takes: its 4-byte head (payload length in 24
+ * bits, kind in the top byte) and its payload, rounded up to 4 bytes.
+ *
+ * @param payloadBytes The payload's length.
+ * @returns The entry's size.
+ */
+export function entryLength(payloadBytes: number): number {
+  return 4 + alignedLength(payloadBytes);
+}
+
 /** A decoded dictionary entry. */
 export type DictionaryEntry = string | readonly string[];
 
@@ -36,7 +48,7 @@ export interface DictionaryMemory {
 
 /** Allocates dictionary memory of `bytes` bytes. */
 export function allocateDictionary(bytes: number): DictionaryMemory {
-  const size = DICT_CONTROL_BYTES + ((bytes + 3) & ~3);
+  const size = DICT_CONTROL_BYTES + alignedLength(bytes);
   return {
     buffer: typeof SharedArrayBuffer === "function"
       ? new SharedArrayBuffer(size)
@@ -123,8 +135,10 @@ export class DictionaryWriter {
 
   /** Where a payload of `bytes` goes, or -1 when it does not fit. */
   #reserve(bytes: number): number {
-    if (bytes > 0xffffff || this.#count >= MAX_DICTIONARY_ID) return -1;
-    const need = 4 + ((bytes + 3) & ~3);
+    if (bytes > MAX_CONTENT_BYTES || this.#count >= MAX_DICTIONARY_ID) {
+      return -1;
+    }
+    const need = entryLength(bytes);
     if (this.#used + need > this.#u8.length) return -1;
     return this.#used + 4;
   }
@@ -135,7 +149,7 @@ export class DictionaryWriter {
     this.#u8[at + 1] = (bytes >> 8) & 0xff;
     this.#u8[at + 2] = (bytes >> 16) & 0xff;
     this.#u8[at + 3] = kind;
-    this.#used = at + 4 + ((bytes + 3) & ~3);
+    this.#used = at + entryLength(bytes);
     this.#count++;
     // Entry bytes first, then the size that makes them visible to the drain.
     Atomics.store(this.#ctl, DCTL_BYTES, this.#used);
@@ -194,7 +208,7 @@ export class DictionaryReader {
         }
         this.entries.push(parts);
       }
-      p = start + ((bytes + 3) & ~3);
+      p = start + alignedLength(bytes);
     }
     this.#parsed = p;
   }

@@ -1,28 +1,16 @@
 /**
  * The hot path: a producer thread's recorder. It encodes each event straight
  * into the ring's memory (no intermediate object, no JSON, no string
- * concatenation) and commits it with one atomic store.
+ * concatenation) and commits it with one atomic store. The record framing
+ * (room, header, commit) is in src/record/ring_writer.ts; this file is the
+ * interning and the value encoding.
  *
  * Any change here comes with a bench/hot_path.ts number before and after.
  *
  * @module
  */
 
-import {
-  alignedLength,
-  CTL_COMMIT,
-  CTL_DROPPED,
-  CTL_READ,
-  CTL_TAIL,
-  CTL_WAITING,
-  HEADER_BYTES,
-  KIND_EVENT,
-  KIND_PAD,
-  lingerBytes,
-  OVERFLOW_CODES,
-  type RingMemory,
-  WAITING_LINGER,
-} from "../ring/ring.ts";
+import type { RingMemory } from "../ring/ring.ts";
 import type { DictionaryWriter } from "./dictionary.ts";
 import {
   K_END,
@@ -58,6 +46,7 @@ import {
   T_UNDEFINED,
 } from "./tags.ts";
 import { writeWtf8, wtf8Fit, wtf8Length } from "./wtf8.ts";
+import { RingWriter } from "./ring_writer.ts";
 
 /**
  * Size limits applied while encoding; past them values are cut with a visible marker.
@@ -94,11 +83,6 @@ export const DEFAULT_LIMITS: EncodeLimits = {
   items: 100,
 };
 
-/** A coarse clock this far behind has stopped: fall back to `Date.now()`. */
-const STALE_CLOCK_MS = 250;
-
-/** Room kept at the end of every record for closing markers and terminators. */
-const SLACK = 128;
 /** Room a container needs before it starts another item. */
 const ITEM_ROOM = 24;
 /** A key that is neither interned nor redacted: write it inline. */
@@ -112,7 +96,6 @@ const MAX_INTERNED_LENGTH = 256;
 
 const OBJECT_PROTO = Object.prototype;
 const f64 = new Float64Array(1);
-const f64Words = new Int32Array(f64.buffer);
 const f64Bytes = new Uint8Array(f64.buffer);
 
 /** The keys a call site logged last, in order, and their codes. */
@@ -121,63 +104,17 @@ interface KeyShape {
   codes: number[];
 }
 
-/** Called when the ring is full under the `block` policy: make room or return false. */
-export type WaitForSpace = (position: number) => boolean;
-
 /**
  * Encodes events into one ring. Single producer: only its own thread calls it.
+ * Where each record goes (room, header, commit) is {@link RingWriter}'s; what
+ * is in it (interned sites and keys, typed values, limits, redaction) is
+ * this class's.
  */
-export class Recorder {
-  /** Ring control words. */
-  readonly ctl: Int32Array;
-  /** Ring data as bytes. */
-  u8: Uint8Array;
-  /** Ring data as words. */
-  readonly i32: Int32Array;
-  /** Ring data capacity. */
-  readonly capacity: number;
-  /** Unread bytes past which a commit wakes a lingering drain. */
-  readonly lingerBytes: number;
-  /** `capacity - 1`. */
-  readonly mask: number;
-  /** Largest record in bytes. */
-  readonly maxRecord: number;
-  /** Overflow policy code. */
-  readonly policy: number;
+export class Recorder extends RingWriter {
   /** Encoding limits. */
   readonly limits: EncodeLimits;
   /** The dictionary this ring's records refer to. */
   readonly dictionary: DictionaryWriter;
-
-  /** Position where the next record starts. */
-  write = 0;
-  /** Position of the oldest intact record (mirrors CTL_TAIL). */
-  tail = 0;
-  /** Sequence number of the next event. */
-  seq = 0;
-  /** Events recorded. */
-  recorded = 0;
-  /** Bytes of records committed (padding included). */
-  recordedBytes = 0;
-  /** Events dropped because the ring was full. */
-  dropped = 0;
-  /** Highest fill of the ring seen, in bytes. */
-  highWater = 0;
-
-  /** Index of the record being written, in `u8`. */
-  start = 0;
-  /** Write index in `u8`. */
-  pos = 0;
-  /** Content must stay below this index (markers may use the slack after it). */
-  end = 0;
-
-  /** The coarse clock's published time, or null to read `Date.now()`. */
-  coarse: Float64Array | null = null;
-
-  /** Wakes the drain; set by the drain's host. */
-  wake: () => void = () => {};
-  /** Makes room under `block`; set by the drain's host. */
-  waitForSpace: WaitForSpace = () => false;
 
   #keyIds = new Map<string, number>();
   #messageSites = new Map<string, number>();
@@ -188,7 +125,6 @@ export class Recorder {
   #redact: ReadonlySet<string>;
   #stack: unknown[] = [];
   #depth = 0;
-  #detached: Uint8Array;
 
   constructor(
     memory: RingMemory,
@@ -200,18 +136,10 @@ export class Recorder {
       redact: readonly string[];
     },
   ) {
-    this.ctl = memory.ctl;
-    this.u8 = memory.u8;
-    this.i32 = memory.i32;
-    this.capacity = memory.capacity;
-    this.lingerBytes = lingerBytes(memory.capacity);
-    this.mask = memory.mask;
-    this.maxRecord = options.maxRecord;
-    this.policy = options.policy;
+    super(memory, options.maxRecord, options.policy);
     this.limits = options.limits;
     this.dictionary = dictionary;
     this.#redact = new Set(options.redact.map((key) => key.toLowerCase()));
-    this.#detached = new Uint8Array(Math.min(options.maxRecord, 65536));
   }
 
   // ---- call sites and interning (a Map or WeakMap read per event) ----
@@ -253,171 +181,7 @@ export class Recorder {
       : this.dictionary.addString(target);
   }
 
-  // ---- records ----
-
-  /**
-   * Starts a record: makes room (per the overflow policy), writes the header.
-   * Returns false when the event is dropped.
-   */
-  begin(level: number, targetId: number, siteId: number): boolean {
-    const capacity = this.capacity;
-    const max = this.maxRecord;
-    let w = this.write;
-    let index = w & this.mask;
-    let pad = capacity - index;
-    if (pad >= max) pad = 0;
-    if (((w - this.tail) | 0) + pad + max > capacity) {
-      if (!this.#makeRoom(pad + max)) return false;
-      // Making room may have run the drain, and a sink may have logged:
-      // start again from where the ring is now.
-      if (this.write !== w) return this.begin(level, targetId, siteId);
-    }
-    const i32 = this.i32;
-    if (pad !== 0) {
-      i32[index >> 2] = pad | (KIND_PAD << 24);
-      w = (w + pad) | 0;
-      this.write = w;
-      this.recordedBytes += pad;
-      index = 0;
-    }
-    const h = index >> 2;
-    i32[h + 1] = this.seq;
-    const coarse = this.coarse;
-    f64[0] = coarse === null ? Date.now() : coarse[0];
-    i32[h + 2] = f64Words[0];
-    i32[h + 3] = f64Words[1];
-    i32[h + 4] = level | (targetId << 8);
-    i32[h + 5] = siteId;
-    this.start = index;
-    this.pos = index + HEADER_BYTES;
-    this.end = index + max - SLACK;
-    this.open = true;
-    return true;
-  }
-
-  /**
-   * Whether a record is being encoded (begin() to commit() or abort(), or a
-   * detached encoding): a log call made meanwhile, from a getter or a
-   * toJSON of a value being logged, must not begin another.
-   */
-  open = false;
-  /** Log calls made while a record was open, run once it is closed. */
-  deferred: (() => void)[] | null = null;
-  /** How deep deferred calls are running (a getter that logs itself, again). */
-  deferDepth = 0;
-
-  /** Makes the record visible to the drain and wakes it if it may be asleep. */
-  commit(): void {
-    const content = this.pos - this.start;
-    const length = alignedLength(content);
-    this.i32[this.start >> 2] = content | (KIND_EVENT << 24);
-    const w = (this.write + length) | 0;
-    this.write = w;
-    this.seq = (this.seq + 1) | 0;
-    // Now and then, check that the coarse clock still ticks.
-    if ((this.seq & 1023) === 0 && this.coarse !== null) this.#checkClock();
-    this.recorded++;
-    this.recordedBytes += length;
-    this.open = false;
-    Atomics.store(this.ctl, CTL_COMMIT, w);
-    const waiting = Atomics.load(this.ctl, CTL_WAITING);
-    if (waiting !== 0) {
-      // Asleep: ring. Lingering (it polls on a timer): ring only when the
-      // unread bytes pass a quarter of the ring.
-      if (
-        waiting !== WAITING_LINGER ||
-        ((w - Atomics.load(this.ctl, CTL_READ)) | 0) > this.lingerBytes
-      ) this.wake();
-    }
-  }
-
-  #checkClock(): void {
-    const lag = Date.now() - this.coarse![0];
-    if (lag > STALE_CLOCK_MS) {
-      this.coarse = null;
-      this.onStaleClock(lag);
-    }
-  }
-
-  /** Called once if the coarse clock stopped ticking (the recorder then reads `Date.now()`). */
-  onStaleClock: (lagMs: number) => void = () => {};
-
-  /** Abandons the record being written (nothing becomes visible). */
-  abort(): void {
-    this.pos = this.start;
-    this.open = false;
-  }
-
-  #makeRoom(need: number): boolean {
-    const capacity = this.capacity;
-    const ctl = this.ctl;
-    const min = (this.write + need - capacity) | 0;
-    // Evict a sixteenth of the ring at once, so the tail store is rare.
-    let goal = (min + (capacity >> 4)) | 0;
-    if (this.policy !== OVERFLOW_CODES.overwrite) {
-      let read = Atomics.load(ctl, CTL_READ);
-      if (((min - read) | 0) > 0) {
-        if (this.policy === OVERFLOW_CODES.block && this.waitForSpace(min)) {
-          read = Atomics.load(ctl, CTL_READ);
-        }
-        if (((min - read) | 0) > 0) {
-          this.dropped++;
-          Atomics.store(ctl, CTL_DROPPED, this.dropped | 0);
-          return false;
-        }
-      }
-      if (((goal - read) | 0) > 0) goal = read;
-    }
-    const used = (this.write - this.tail) | 0;
-    if (used > this.highWater) this.highWater = used;
-    const i32 = this.i32;
-    const mask = this.mask;
-    let t = this.tail;
-    while (((goal - t) | 0) > 0) {
-      t = (t + alignedLength(i32[(t & mask) >> 2] & 0xffffff)) | 0;
-    }
-    this.tail = t;
-    // The tail moves before any byte of the evicted records is written over.
-    Atomics.store(ctl, CTL_TAIL, t);
-    return true;
-  }
-
-  /** Ring bytes in use now (oldest intact record to the write position). */
-  used(): number {
-    return (this.write - this.tail) | 0;
-  }
-
-  /**
-   * Encodes with `fill` into a detached buffer instead of the ring and
-   * returns the bytes (for a child logger's bound fields, encoded once).
-   */
-  detached(fill: () => void): Uint8Array {
-    const saved = [this.u8, this.start, this.pos, this.end] as const;
-    const open = this.open;
-    this.u8 = this.#detached;
-    this.start = 0;
-    this.pos = 0;
-    this.end = this.#detached.length - SLACK;
-    this.open = true;
-    try {
-      fill();
-      return this.#detached.slice(0, this.pos);
-    } finally {
-      [this.u8, this.start, this.pos, this.end] = saved;
-      this.open = open;
-    }
-  }
-
   // ---- values ----
-
-  /**
-   * Where the next byte of the record goes, counted in bytes this recorder
-   * has put into its ring (`recordedBytes`, which never wraps), for
-   * {@link copyEarlier}.
-   */
-  position(): number {
-    return this.recordedBytes + this.pos - this.start;
-  }
 
   /**
    * Whether nothing written in this record so far can have been cut for
@@ -426,25 +190,6 @@ export class Recorder {
    */
   uncut(): boolean {
     return this.pos <= this.end - 2 * ITEM_ROOM;
-  }
-
-  /**
-   * Copies into the record `length` bytes that an earlier record holds at
-   * `at` (a {@link position}); false, writing nothing, when they were
-   * evicted since or do not fit. Only this thread evicts, in `begin()`, so
-   * after it the check holds until the commit.
-   */
-  copyEarlier(at: number, length: number): boolean {
-    // Bytes from `at` back to where this record starts.
-    const back = this.recordedBytes - at;
-    if (
-      back < length || back > ((this.write - this.tail) | 0) ||
-      this.pos + length > this.end
-    ) return false;
-    const from = (this.write - back) & this.mask;
-    this.u8.copyWithin(this.pos, from, from + length);
-    this.pos += length;
-    return true;
   }
 
   /** Writes raw bytes (a bound-fields blob), if they fit. */

@@ -9,7 +9,13 @@ import { textFormatter } from "../format/text.ts";
 import type { LogRecord } from "../record/values.ts";
 import { runtime } from "../runtime/mod.ts";
 import { BUILTIN_SINK_MODULE, type Formatter, type Sink } from "./sink.ts";
-import { TtlogConfigError } from "../errors.ts";
+import {
+  type BadOption,
+  badOption,
+  booleanOption,
+  choiceOption,
+  isPlainObject,
+} from "../validate.ts";
 
 /** UTF-16 units whose UTF-8 encoding always fits in PIPE_BUF (4096 bytes). */
 const ATOMIC_UNITS = 1365;
@@ -46,6 +52,8 @@ export interface ConsoleSinkOptions {
  *
  * @param options The format, the stream and colour.
  * @returns The sink.
+ * @throws {TtlogConfigError} When an option is of the wrong type or unknown
+ * (the message names it and the bad value).
  *
  * @example Log as ndjson to stdout
  * ```ts
@@ -56,21 +64,22 @@ export interface ConsoleSinkOptions {
  * ```
  */
 export function consoleSink(options: ConsoleSinkOptions = {}): Sink {
-  const stream = options.stream ?? "stdout";
+  const bad: BadOption = badOption("consoleSink");
+  // (Checked as unknown: narrowing would widen the format to a Function.)
+  if (!isPlainObject(options as unknown)) bad("options", options, "an object");
+  const stream = choiceOption(bad, options.stream, "stream", [
+    "stdout",
+    "stderr",
+  ]);
   const format = options.format ?? "text";
-  const color = options.color ??
-    (runtime.isTerminal(stream) && (runtime.env("NO_COLOR") ?? "") === "");
+  const color = options.color === undefined
+    ? runtime.isTerminal(stream) && (runtime.env("NO_COLOR") ?? "") === ""
+    : booleanOption(bad, options.color, "color", false);
   let formatter: Formatter;
   if (typeof format === "function") formatter = format;
   else if (format === "text") formatter = textFormatter({ color });
   else if (format === "ndjson") formatter = ndjsonFormatter();
-  else {
-    throw new TtlogConfigError(
-      `consoleSink: unknown format ${
-        JSON.stringify(format)
-      } (expected "text", "ndjson" or a function)`,
-    );
-  }
+  else bad("format", format, '"text", "ndjson" or a function');
   return {
     name: `console:${stream}`,
     // A formatter function cannot cross to a worker: then the drain stays here.

@@ -28,12 +28,8 @@ import {
 } from "../snapshot/chunk_writer.ts";
 import { type ChunkEntry, ChunkKind } from "../snapshot/format.ts";
 import { usedEntries } from "../snapshot/used_entries.ts";
-import {
-  COMPRESS_DELAY_MS,
-  describeError,
-  FileWriter,
-  type Settings,
-} from "./file_writer.ts";
+import { describeError, describeValue } from "../validate.ts";
+import { COMPRESS_DELAY_MS, FileWriter, type Settings } from "./file_writer.ts";
 import {
   BUILTIN_SINK_MODULE,
   type Formatter,
@@ -543,13 +539,6 @@ function concat(pieces: readonly Uint8Array[], bytes: number): Uint8Array {
     at += piece.length;
   }
   return out;
-}
-
-function describeValue(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "bigint") return `${value}n`;
-  if (value === null || typeof value !== "object") return String(value);
-  return Array.isArray(value) ? "an array" : "an object";
 }
 
 function isPositiveInteger(value: unknown): value is number {

@@ -16,6 +16,7 @@ import { TtlogFormatError } from "../record/decode.ts";
 import { runtime } from "../runtime/mod.ts";
 import { TtlogReader } from "../snapshot/chunk_reader.ts";
 import { withLengthField } from "../snapshot/chunk_writer.ts";
+import { describeError } from "../validate.ts";
 import { repairLineFile } from "./file_repair.ts";
 
 /** Uncompressed text gathered before one compressed chunk is written. */
@@ -547,15 +548,6 @@ function renameIfExists(fs: typeof Fs, from: string, to: string): void {
     fs.renameSync(from, to);
   } catch (error) {
     if ((error as { code?: unknown })?.code !== "ENOENT") throw error;
-  }
-}
-
-/** An error's message, never throwing. */
-export function describeError(error: unknown): string {
-  try {
-    return error instanceof Error ? error.message : String(error);
-  } catch {
-    return "unknown error";
   }
 }
 

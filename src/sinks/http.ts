@@ -10,21 +10,20 @@
 import { ndjsonFormatter } from "../format/ndjson.ts";
 import { textFormatter } from "../format/text.ts";
 import type { LogRecord } from "../record/values.ts";
-import {
-  type BadOption,
-  badOption,
-  BatchPoster,
-  type BodyEncoding,
-  deepFreeze,
-  isPlainObject,
-  postSettings,
-} from "./http_batch.ts";
+import { BatchPoster, type BodyEncoding, postSettings } from "./http_batch.ts";
 import {
   BUILTIN_SINK_MODULE,
   type Formatter,
   type Sink,
   type SinkSpec,
 } from "./sink.ts";
+import {
+  type BadOption,
+  badOption,
+  choiceOption,
+  deepFreeze,
+  isPlainObject,
+} from "../validate.ts";
 import type {
   HttpBatchOptions,
   HttpRetryOptions,
@@ -197,10 +196,10 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   const bad: BadOption = badOption("httpSink");
   if (!isPlainObject(options)) bad("options", options, "an object");
   const common = postSettings(options, "httpSink", { compression: "gzip" });
-  const format = options.format ?? "ndjson";
-  if (format !== "ndjson" && format !== "text") {
-    bad("format", format, '"ndjson" or "text"');
-  }
+  const format = choiceOption(bad, options.format, "format", [
+    "ndjson",
+    "text",
+  ]);
   const { url, compression, ...rest } = common;
   // spec.options keeps the order the options are documented in.
   const settings = { url, format, compression, ...rest };

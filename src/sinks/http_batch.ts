@@ -19,6 +19,15 @@ import type {
   HttpSinkStats,
 } from "./http_types.ts";
 import type { SinkDelivery, SinkSpec } from "./sink.ts";
+import {
+  type BadOption,
+  badOption,
+  describeError,
+  describeValue,
+  groupOption,
+  integerOption,
+  millisOption,
+} from "../validate.ts";
 
 /**
  * How records become a request body. Events are kept in groups (one for
@@ -71,47 +80,6 @@ const MIB = 1024 * 1024;
 
 // ---- option checks ----
 
-/** How a bad option value is shown in an error message. */
-export function shown(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (value === null || typeof value !== "object") {
-    return typeof value === "function" ? "a function" : String(value);
-  }
-  if (Array.isArray(value)) return "an array";
-  const name = (Object.getPrototypeOf(value) as
-    | { constructor?: { name?: unknown } }
-    | null)
-    ?.constructor?.name;
-  return typeof name === "string" && name !== "" && name !== "Object"
-    ? `a ${name}`
-    : "an object";
-}
-
-/** An object made with `{}` or `Object.create(null)`. */
-export function isPlainObject(
-  value: unknown,
-): value is Record<string, unknown> {
-  if (value === null || typeof value !== "object") return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-/** Throws the error of a bad option: `<who>: <option> must be <expected>, got <value>`. */
-export type BadOption = (
-  option: string,
-  value: unknown,
-  expected: string,
-) => never;
-
-/** A {@link BadOption} for the factory named `who`. */
-export function badOption(who: string): BadOption {
-  return (option, value, expected) => {
-    throw new TtlogConfigError(
-      `${who}: ${option} must be ${expected}, got ${shown(value)}`,
-    );
-  };
-}
-
 /**
  * Checks the shared options and fills in their defaults.
  *
@@ -128,29 +96,6 @@ export function postSettings(
   defaults: { url?: string; compression: "none" | "gzip" },
 ): PostSettings {
   const bad: BadOption = badOption(who);
-  const group = (value: unknown, option: string, expected = "a plain object") =>
-    value === undefined
-      ? {}
-      : isPlainObject(value)
-      ? value
-      : bad(option, value, expected);
-  const count = (value: unknown, option: string, fallback: number) => {
-    if (value === undefined) return fallback;
-    if (
-      typeof value !== "number" || !Number.isSafeInteger(value) || value < 1
-    ) {
-      bad(option, value, "an integer >= 1");
-    }
-    return value;
-  };
-  const millis = (value: unknown, option: string, fallback: number) => {
-    if (value === undefined) return fallback;
-    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-      bad(option, value, "a finite number of milliseconds >= 0");
-    }
-    return value;
-  };
-
   const url = options.url ?? defaults.url;
   if (typeof url !== "string") bad("url", url, "a string");
   let parsed: URL;
@@ -192,7 +137,8 @@ export function postSettings(
   const headers: Record<string, string> = {};
   for (
     const [name, value] of Object.entries(
-      group(
+      groupOption(
+        bad,
         options.headers,
         "headers",
         "a plain object of strings (not a Headers)",
@@ -200,7 +146,7 @@ export function postSettings(
     )
   ) {
     if (typeof value !== "string") {
-      bad(`headers[${shown(name)}]`, value, "a string");
+      bad(`headers[${describeValue(name)}]`, value, "a string");
     }
     headers[name] = value;
   }
@@ -209,45 +155,37 @@ export function postSettings(
   } catch (error) {
     throw new TtlogConfigError(
       `${who}: headers must be valid HTTP header names and values (${
-        error instanceof Error ? error.message : String(error)
+        describeError(error)
       })`,
     );
   }
-  const batch = group(options.batch, "batch");
-  const retry = group(options.retry, "retry");
-  const maxBufferedBytes = count(
+  const batch = groupOption(bad, options.batch, "batch");
+  const retry = groupOption(bad, options.retry, "retry");
+  const maxBufferedBytes = integerOption(
+    bad,
     options.maxBufferedBytes,
     "maxBufferedBytes",
     16 * MIB,
   );
-  const timeoutMs = millis(options.timeoutMs, "timeoutMs", 10_000);
+  const timeoutMs = millisOption(bad, options.timeoutMs, "timeoutMs", 10_000);
   if (timeoutMs === 0) bad("timeoutMs", timeoutMs, "> 0");
   return {
     url,
     compression,
     headers,
     batch: {
-      events: count(batch.events, "batch.events", 1000),
-      bytes: count(batch.bytes, "batch.bytes", MIB),
-      ms: millis(batch.ms, "batch.ms", 1000),
+      events: integerOption(bad, batch.events, "batch.events", 1000),
+      bytes: integerOption(bad, batch.bytes, "batch.bytes", MIB),
+      ms: millisOption(bad, batch.ms, "batch.ms", 1000),
     },
     retry: {
-      attempts: count(retry.attempts, "retry.attempts", 5),
-      baseMs: millis(retry.baseMs, "retry.baseMs", 200),
-      maxMs: millis(retry.maxMs, "retry.maxMs", 10_000),
+      attempts: integerOption(bad, retry.attempts, "retry.attempts", 5),
+      baseMs: millisOption(bad, retry.baseMs, "retry.baseMs", 200),
+      maxMs: millisOption(bad, retry.maxMs, "retry.maxMs", 10_000),
     },
     maxBufferedBytes,
     timeoutMs,
   };
-}
-
-/** Freezes an object and everything in it. */
-export function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object") {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 // ---- timers ----

@@ -7,6 +7,12 @@
 
 import type { LogRecord } from "../record/values.ts";
 import type { Sink } from "./sink.ts";
+import {
+  type BadOption,
+  badOption,
+  integerOption,
+  isPlainObject,
+} from "../validate.ts";
 
 /**
  * A {@link Sink} that keeps what it receives.
@@ -51,7 +57,10 @@ export interface MemorySink extends Sink {
  * ```
  */
 export interface MemorySinkOptions {
-  /** Most records kept; the oldest are forgotten past it (default: no limit). */
+  /**
+   * Most records kept, an integer >= 1; the oldest are forgotten past it
+   * (default: no limit).
+   */
   readonly limit?: number;
 }
 
@@ -61,6 +70,7 @@ export interface MemorySinkOptions {
  *
  * @param options How many records to keep.
  * @returns The sink; read its `records` after `await log.flush()`.
+ * @throws {TtlogConfigError} When `limit` is not an integer >= 1.
  *
  * @example Assert on what was logged
  * ```ts
@@ -76,7 +86,9 @@ export interface MemorySinkOptions {
  * ```
  */
 export function memorySink(options: MemorySinkOptions = {}): MemorySink {
-  const limit = options.limit ?? Infinity;
+  const bad: BadOption = badOption("memorySink");
+  if (!isPlainObject(options)) bad("options", options, "an object");
+  const limit = integerOption(bad, options.limit, "limit", Infinity);
   const records: LogRecord[] = [];
   return {
     name: "memory",

@@ -12,15 +12,19 @@ import { LoggedError, type LogRecord, Marker } from "../record/values.ts";
 import type { HttpBatchOptions, HttpRetryOptions, HttpSink } from "./http.ts";
 import { BUILTIN_SINK_MODULE } from "./sink.ts";
 import {
+  newWalk,
+  unformattableText,
+  type Walk,
+  walkLimit,
+} from "../format/walk.ts";
+import { BatchPoster, type BodyEncoding, postSettings } from "./http_batch.ts";
+import {
   type BadOption,
   badOption,
-  BatchPoster,
-  type BodyEncoding,
   deepFreeze,
+  describeValue,
   isPlainObject,
-  postSettings,
-  shown,
-} from "./http_batch.ts";
+} from "../validate.ts";
 
 /**
  * A resource attribute value: what OTLP attributes hold and structured clone keeps.
@@ -250,7 +254,7 @@ function resourceOption(
   for (const [key, item] of Object.entries(value)) {
     if (Array.isArray(item) ? !item.every(scalar) : !scalar(item)) {
       bad(
-        `resource[${shown(key)}]`,
+        `resource[${describeValue(key)}]`,
         item,
         "a string, a finite number, a boolean or an array of them",
       );
@@ -410,7 +414,7 @@ function logRecordJson(record: LogRecord): string {
     try {
       value = fields[key];
     } catch (thrown) {
-      value = `[Unformattable: ${describeThrown(thrown)}]`;
+      value = unformattableText(thrown);
     }
     if (value instanceof LoggedError && !exceptionDone) {
       exceptionDone = true;
@@ -445,30 +449,8 @@ function logRecordJson(record: LogRecord): string {
 
 // ---- AnyValue ----
 
-const MAX_DEPTH = 100;
-const MAX_VALUES = 10_000;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
-
-/** Per-record traversal state: the open containers and a value budget. */
-interface Walk {
-  readonly ancestors: unknown[];
-  values: number;
-}
-
-function newWalk(): Walk {
-  return { ancestors: [], values: 0 };
-}
-
-function describeThrown(thrown: unknown): string {
-  try {
-    return thrown instanceof Error
-      ? String(thrown.name) + ": " + String(thrown.message)
-      : String(thrown);
-  } catch {
-    return "unknown error";
-  }
-}
 
 type WellFormed = { isWellFormed?(): boolean; toWellFormed?(): string };
 
@@ -489,7 +471,7 @@ function keyValueJson(key: string, value: unknown, walk: Walk): string {
     json = anyValueJson(value, walk);
   } catch (thrown) {
     walk.ancestors.length = 0;
-    json = stringValue(`[Unformattable: ${describeThrown(thrown)}]`);
+    json = stringValue(unformattableText(thrown));
   }
   return '{"key":' + jsonString(key) + ',"value":' + json + "}";
 }
@@ -542,9 +524,8 @@ function objectValueJson(value: object, walk: Walk): string {
       Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString(),
     );
   }
-  if (walk.ancestors.includes(value)) return stringValue("[Circular]");
-  if (walk.ancestors.length >= MAX_DEPTH) return stringValue("[Depth]");
-  if (++walk.values > MAX_VALUES) return stringValue("[Truncated]");
+  const limit = walkLimit(value, walk);
+  if (limit !== undefined) return stringValue(limit);
   if (ArrayBuffer.isView(value)) {
     return '{"bytesValue":"' +
       base64(

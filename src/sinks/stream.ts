@@ -9,6 +9,12 @@ import { textFormatter } from "../format/text.ts";
 import { TtlogConfigError } from "../errors.ts";
 import type { LogRecord } from "../record/values.ts";
 import type { Formatter, Sink } from "./sink.ts";
+import {
+  type BadOption,
+  badOption,
+  choiceOption,
+  isPlainObject,
+} from "../validate.ts";
 
 /**
  * Options of {@link streamSink}.
@@ -85,17 +91,12 @@ export function streamSink(
       }`,
     );
   }
-  if (typeof options !== "object" || options === null) {
-    throw new TtlogConfigError(`streamSink: options must be an object`);
-  }
-  const format = options.format ?? "ndjson";
-  if (format !== "ndjson" && format !== "text") {
-    throw new TtlogConfigError(
-      `streamSink: format must be "ndjson" or "text", got ${
-        typeof format === "string" ? JSON.stringify(format) : String(format)
-      }`,
-    );
-  }
+  const bad: BadOption = badOption("streamSink");
+  if (!isPlainObject(options)) bad("options", options, "an object");
+  const format = choiceOption(bad, options.format, "format", [
+    "ndjson",
+    "text",
+  ]);
   if (writable.locked) {
     throw new TtlogConfigError(
       `streamSink: the stream is locked (it already has a writer or a pipe); pass an unlocked WritableStream`,
