@@ -63,7 +63,7 @@ import {
 import { getFileSink } from "@logtape/file";
 import { createLogger, detectRuntime, fileSink } from "../mod.ts";
 import { decodeLz4Frame } from "../src/codec/lz4_frame.ts";
-import { readTtlog } from "../src/snapshot/chunk_reader.ts";
+import { readTtlog } from "../src/ttlog_file/chunk_reader.ts";
 import { type BenchCase, runRounds } from "./harness.ts";
 import { saveRows } from "./results.ts";
 

@@ -26,7 +26,7 @@ import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { createLogger, fileSink, runtime } from "../mod.ts";
 import { decodeLz4Frame } from "../src/codec/lz4_frame.ts";
-import { readTtlog } from "../src/snapshot/chunk_reader.ts";
+import { readTtlog } from "../src/ttlog_file/chunk_reader.ts";
 import { runTool } from "./helpers.ts";
 
 type Compression = "none" | "gzip" | "lz4";

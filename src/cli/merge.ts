@@ -25,18 +25,18 @@
 
 import { TtlogFormatError } from "../record/decode.ts";
 import { nodeFs } from "../runtime/builtin.ts";
-import { readTtlog } from "../snapshot/chunk_reader.ts";
+import { readTtlog } from "../ttlog_file/chunk_reader.ts";
 import {
   encodeChunk,
   endChunk,
   headerChunk,
   lossChunk,
-} from "../snapshot/chunk_writer.ts";
+} from "../ttlog_file/chunk_writer.ts";
 import {
   CHUNK_HEADER_BYTES,
   ChunkKind,
   type TtlogCompression,
-} from "../snapshot/format.ts";
+} from "../ttlog_file/format.ts";
 import { CliError, optionValue, type ParsedArgs } from "./args.ts";
 import { AtomicFile, refuseInputAsOutput, stderr } from "./output.ts";
 

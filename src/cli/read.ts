@@ -28,7 +28,7 @@
 import type { LogRecord } from "../record/values.ts";
 import { TtlogFormatError } from "../record/decode.ts";
 import { nodeFs } from "../runtime/builtin.ts";
-import { type TtlogItem, TtlogReader } from "../snapshot/chunk_reader.ts";
+import { type TtlogItem, TtlogReader } from "../ttlog_file/chunk_reader.ts";
 import { CliError } from "./args.ts";
 import type { HeaderTest } from "./filter.ts";
 
@@ -122,7 +122,7 @@ function lossRecord(
  * @example Two producers and a loss chunk
  * ```ts
  * import { StreamCollector } from "./read.ts";
- * import type { TtlogItem } from "../snapshot/chunk_reader.ts";
+ * import type { TtlogItem } from "../ttlog_file/chunk_reader.ts";
  * import assert from "node:assert/strict";
  * const record = (time: number, msg: string) =>
  *   ({ time, level: "info" as const, target: "", msg, fields: {}, service: "", seq: 0 });

@@ -24,7 +24,7 @@
 import type { LogRecord } from "../record/values.ts";
 import { TtlogFormatError } from "../record/decode.ts";
 import { nodeFs } from "../runtime/builtin.ts";
-import { TtlogReader } from "../snapshot/chunk_reader.ts";
+import { TtlogReader } from "../ttlog_file/chunk_reader.ts";
 import { CliError, optionValue, type ParsedArgs } from "./args.ts";
 import {
   type EventFilter,

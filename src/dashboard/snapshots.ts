@@ -9,7 +9,7 @@
 
 import { ndjsonFormatter } from "../format/ndjson.ts";
 import { nodeFs } from "../runtime/builtin.ts";
-import { TtlogReader } from "../snapshot/chunk_reader.ts";
+import { TtlogReader } from "../ttlog_file/chunk_reader.ts";
 import { parseArgs } from "../cli/args.ts";
 import {
   type EventFilter,
