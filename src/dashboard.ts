@@ -33,7 +33,8 @@
  * `rate` events per level per second (200 by default) so that a flood of
  * info events cannot hide the errors; the per-level rates count every
  * event. Filters of the tail and of a snapshot's view are those of
- * `ttlog view` (the CLI's own parser and filter code).
+ * `ttlog view` (the parser and filter code of src/reader/, which the CLI
+ * uses too).
  *
  * @module
  */

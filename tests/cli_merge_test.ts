@@ -4,7 +4,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger, memorySink } from "../mod.ts";
 import { readTtlog } from "../src/ttlog_file/chunk_reader.ts";
-import { selectEvents } from "../src/cli/view.ts";
+import { selectEvents } from "../src/reader/select.ts";
 import {
   at,
   encodeChunks,

@@ -93,7 +93,7 @@ function writeU32(u8: Uint8Array, at: number, value: number): void {
  * import { createLogger, memorySink } from "../../mod.ts";
  * import { parseArgs } from "./args.ts";
  * import { mergeCommand } from "./merge.ts";
- * import { selectEvents } from "./view.ts";
+ * import { selectEvents } from "../reader/select.ts";
  * import assert from "node:assert/strict";
  * import { mkdtempSync, rmSync } from "node:fs";
  * import { tmpdir } from "node:os";

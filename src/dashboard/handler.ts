@@ -15,12 +15,12 @@
  * @module
  */
 
-import { CliError } from "../cli/args.ts";
-import { recordTest } from "../cli/filter.ts";
-import { parseLast } from "../cli/view.ts";
 import { LEVEL_NAMES, TtlogConfigError } from "../level.ts";
 import { SNAPSHOT_DIR } from "../logger.ts";
 import type { Metrics } from "../metrics.ts";
+import { ReaderError } from "../reader/errors.ts";
+import { recordTest } from "../reader/filter.ts";
+import { parseLast } from "../reader/select.ts";
 import { nodeFs, tryBuiltin } from "../runtime/builtin.ts";
 import {
   isLoopbackAddress,
@@ -541,7 +541,7 @@ export function dashboardHandler(
         q: "--grep",
       });
     } catch (error) {
-      if (error instanceof CliError) return problem(400, error.message);
+      if (error instanceof ReaderError) return problem(400, error.message);
       throw error;
     }
     const keep = recordTest(filter);
@@ -761,9 +761,9 @@ export function dashboardHandler(
         },
       );
     } catch (error) {
-      if (error instanceof CliError) {
-        const status = /^dashboard: /.test(error.message) ? 400 : 422;
-        return problem(status, error.message);
+      if (error instanceof ReaderError) {
+        // A bad query is the client's; a file that cannot be read, not.
+        return problem(error.kind === "argument" ? 400 : 422, error.message);
       }
       throw error;
     }

@@ -8,7 +8,7 @@
 
 import type { LevelName } from "../level.ts";
 import type { LogRecord } from "../record/values.ts";
-import type { RecordTest } from "../cli/filter.ts";
+import type { RecordTest } from "../reader/filter.ts";
 import { type TailCounters, TailRing } from "./tail_ring.ts";
 
 /** One tail line, numbered in the order the hub read it. */
