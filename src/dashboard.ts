@@ -42,9 +42,8 @@
 export {
   type DashboardHandler,
   dashboardHandler,
-  type DashboardLogger,
-  type DashboardOptions,
 } from "./dashboard/handler.ts";
+export type { DashboardLogger, DashboardOptions } from "./dashboard/options.ts";
 export { dashboardNodeListener } from "./dashboard/node.ts";
 export {
   type DashboardSink,
