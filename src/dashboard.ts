@@ -18,7 +18,9 @@
  * default, and a sink without a spec would pull it back onto the caller's
  * thread, so the tail cannot be a plain object sink. `dashboardSink()` has a
  * spec: the worker rebuilds it over the same SharedArrayBuffer, a small
- * single-producer ring of ndjson lines plus per-level event counters. The
+ * single-producer ring of tail entries (each event's ndjson line for the
+ * page, formatted once, with the values the tail's filters test beside it,
+ * so the handler parses nothing) plus per-level event counters. The
  * handler, on the thread that serves HTTP, reads that ring only while an
  * event stream is open (every 100 ms), so an unwatched dashboard costs the
  * drain a counter update per batch and the serving thread nothing. A

@@ -8,11 +8,12 @@
  */
 
 import { ReaderError } from "../reader/errors.ts";
-import { recordTest } from "../reader/filter.ts";
+import { textTest } from "../reader/filter.ts";
 import { metricsFrame, type Sample } from "./metrics_frame.ts";
 import { problem, SECURITY_HEADERS } from "./responses.ts";
 import { filterFromQuery } from "./snapshots.ts";
-import type { TailEntry, TailHub } from "./tail_hub.ts";
+import type { TailEntry } from "./tail_entry.ts";
+import type { TailHub } from "./tail_hub.ts";
 
 /** Events a new stream gets from before it opened, at most. */
 const BACKFILL = 200;
@@ -63,18 +64,18 @@ export function eventStream(
   source: StreamSource,
 ): Response {
   const { hub, intervalMs, sample } = source;
-  let filter;
+  let keep;
   try {
-    filter = filterFromQuery(url.searchParams, {
+    const filter = filterFromQuery(url.searchParams, {
       level: "--level",
       target: "--target",
       q: "--grep",
     });
+    keep = textTest("dashboard", filter);
   } catch (error) {
     if (error instanceof ReaderError) return problem(400, error.message);
     throw error;
   }
-  const keep = recordTest(filter);
   const afterText = url.searchParams.get("after") ??
     request.headers.get("last-event-id") ?? "0";
   const after = /^\d{1,15}$/.test(afterText) ? Number(afterText) : 0;

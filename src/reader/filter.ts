@@ -306,22 +306,7 @@ export type RecordTest = (record: LogRecord) => boolean;
  * ```
  */
 export function recordTest(filter: EventFilter): RecordTest | undefined {
-  const tests: RecordTest[] = [];
-  if (filter.level !== undefined && filter.level !== "trace") {
-    const allowed = new Set<string>(
-      LEVEL_NAMES.filter((name) => Level[name] >= Level[filter.level!]),
-    );
-    tests.push((record) => allowed.has(record.level));
-  }
-  const target = filter.target;
-  if (target !== undefined) {
-    const prefix = target + ".";
-    tests.push((record) =>
-      record.target === target || record.target.startsWith(prefix)
-    );
-  }
-  const absolute = timeTest(filter, NaN);
-  if (absolute !== undefined) tests.push(absolute);
+  const tests: RecordTest[] = eventTests(filter);
   for (const condition of filter.where ?? []) tests.push(whereTest(condition));
   const grep = filter.grep;
   if (grep !== undefined) {
@@ -329,10 +314,111 @@ export function recordTest(filter: EventFilter): RecordTest | undefined {
       record.msg.includes(grep) || fieldsText(record.fields).includes(grep)
     );
   }
+  return allOf(tests);
+}
+
+/**
+ * An event as a test sees it when its fields are at hand only as JSON text:
+ * the dashboard's live tail, which gets each event as the line sent to the
+ * page, with its header values beside it.
+ */
+export interface EventText {
+  /** Milliseconds since the Unix epoch. */
+  readonly time: number;
+  /** The level name. */
+  readonly level: LevelName;
+  /** The target. */
+  readonly target: string;
+  /** The message. */
+  readonly msg: string;
+  /** The fields as the text of one JSON object: what `--grep` searches. */
+  readonly fieldsJson: string;
+}
+
+/** A test built once from a filter, for events as text. */
+export type TextTest = (event: EventText) => boolean;
+
+/**
+ * The test of {@link recordTest} for events as text: level, target,
+ * absolute times, and `--grep` in the message or the fields' JSON text.
+ *
+ * @param command Who asks, for the error message.
+ * @param filter The filter.
+ * @returns The test, or undefined when the filter keeps every event.
+ * @throws {ReaderError} When the filter has `--where` conditions or a
+ * relative time, which text alone cannot answer (kind `"argument"`).
+ *
+ * @example Errors from db that mention "down"
+ * ```ts
+ * import { textTest } from "./filter.ts";
+ * import assert from "node:assert/strict";
+ * const test = textTest("dashboard", { level: "error", target: "db", grep: "down" })!;
+ * const event = { time: 0, level: "error" as const, target: "db.pool", msg: "", fieldsJson: '{"state":"down"}' };
+ * assert.equal(test(event), true);
+ * assert.equal(test({ ...event, fieldsJson: "{}" }), false);
+ * ```
+ */
+export function textTest(
+  command: string,
+  filter: EventFilter,
+): TextTest | undefined {
+  if ((filter.where ?? []).length > 0 || needsNewest(filter)) {
+    throw new ReaderError(
+      `${command}: --where and relative times need the events' fields and the newest event; this reader has neither`,
+      "argument",
+    );
+  }
+  const tests: TextTest[] = eventTests(filter);
+  const grep = filter.grep;
+  if (grep !== undefined) {
+    tests.push((event) =>
+      event.msg.includes(grep) || event.fieldsJson.includes(grep)
+    );
+  }
+  return allOf(tests);
+}
+
+/** What the level, target and time tests look at. */
+interface EventHead {
+  readonly time: number;
+  readonly level: string;
+  readonly target: string;
+}
+
+/** The tests on level, target and absolute times that every event answers. */
+function eventTests<T extends EventHead>(
+  filter: EventFilter,
+): ((event: T) => boolean)[] {
+  const tests: ((event: T) => boolean)[] = [];
+  if (filter.level !== undefined && filter.level !== "trace") {
+    const allowed = new Set<string>(
+      LEVEL_NAMES.filter((name) => Level[name] >= Level[filter.level!]),
+    );
+    tests.push((event) => allowed.has(event.level));
+  }
+  const target = filter.target;
+  if (target !== undefined) {
+    const prefix = target + ".";
+    tests.push((event) =>
+      event.target === target || event.target.startsWith(prefix)
+    );
+  }
+  const bounds = timeBounds(filter, NaN);
+  if (bounds !== undefined) {
+    const [low, high] = bounds;
+    tests.push((event) => event.time >= low && event.time <= high);
+  }
+  return tests;
+}
+
+/** One test that holds when all of `tests` hold (cheapest first). */
+function allOf<T>(
+  tests: readonly ((event: T) => boolean)[],
+): ((event: T) => boolean) | undefined {
   if (tests.length === 0) return undefined;
   if (tests.length === 1) return tests[0];
-  return (record) => {
-    for (let i = 0; i < tests.length; i++) if (!tests[i](record)) return false;
+  return (event) => {
+    for (let i = 0; i < tests.length; i++) if (!tests[i](event)) return false;
     return true;
   };
 }
@@ -424,6 +510,17 @@ export function timeTest(
   filter: EventFilter,
   newest: number,
 ): RecordTest | undefined {
+  const bounds = timeBounds(filter, newest);
+  if (bounds === undefined) return undefined;
+  const [low, high] = bounds;
+  return (record) => record.time >= low && record.time <= high;
+}
+
+/** The bounds {@link timeTest} tests, or undefined when there are none. */
+function timeBounds(
+  filter: EventFilter,
+  newest: number,
+): [low: number, high: number] | undefined {
   const pick = (bound: TimeBound | undefined): number | undefined => {
     if (bound === undefined) return undefined;
     if (Number.isNaN(newest)) {
@@ -434,9 +531,7 @@ export function timeTest(
   const since = pick(filter.since);
   const until = pick(filter.until);
   if (since === undefined && until === undefined) return undefined;
-  const low = since ?? -Infinity;
-  const high = until ?? Infinity;
-  return (record) => record.time >= low && record.time <= high;
+  return [since ?? -Infinity, until ?? Infinity];
 }
 
 function fieldsText(fields: Record<string, unknown>): string {
