@@ -64,7 +64,7 @@ import { getFileSink } from "@logtape/file";
 import { createLogger, fileSink } from "../mod.ts";
 import { detectRuntime } from "../src/sink.ts";
 import { decodeLz4Frame } from "../src/codec/lz4_frame.ts";
-import { readTtlog } from "../src/snapshot/chunk_reader.ts";
+import { readTtlog } from "../src/ttlog_file/chunk_reader.ts";
 import { type BenchCase, runRounds } from "./harness.ts";
 import { saveRows } from "./results.ts";
 

@@ -41,8 +41,8 @@ import { internals } from "../src/logger/logger.ts";
 import { CTL_COMMIT } from "../src/ring/ring.ts";
 import { runCli } from "../src/cli/run.ts";
 import { captureRing } from "../src/snapshot/capture.ts";
-import { encodeChunk, eventsChunk } from "../src/snapshot/chunk_writer.ts";
-import { ChunkKind } from "../src/snapshot/format.ts";
+import { encodeChunk, eventsChunk } from "../src/ttlog_file/chunk_writer.ts";
+import { ChunkKind } from "../src/ttlog_file/format.ts";
 import {
   type SnapshotProducer,
   writeSnapshotSync,

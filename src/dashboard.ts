@@ -18,7 +18,9 @@
  * default, and a sink without a spec would pull it back onto the caller's
  * thread, so the tail cannot be a plain object sink. `dashboardSink()` has a
  * spec: the worker rebuilds it over the same SharedArrayBuffer, a small
- * single-producer ring of ndjson lines plus per-level event counters. The
+ * single-producer ring of tail entries (each event's ndjson line for the
+ * page, formatted once, with the values the tail's filters test beside it,
+ * so the handler parses nothing) plus per-level event counters. The
  * handler, on the thread that serves HTTP, reads that ring only while an
  * event stream is open (every 100 ms), so an unwatched dashboard costs the
  * drain a counter update per batch and the serving thread nothing. A
@@ -33,7 +35,8 @@
  * `rate` events per level per second (200 by default) so that a flood of
  * info events cannot hide the errors; the per-level rates count every
  * event. Filters of the tail and of a snapshot's view are those of
- * `ttlog view` (the CLI's own parser and filter code).
+ * `ttlog view` (the parser and filter code of src/reader/, which the CLI
+ * uses too).
  *
  * @module
  */
@@ -41,9 +44,8 @@
 export {
   type DashboardHandler,
   dashboardHandler,
-  type DashboardLogger,
-  type DashboardOptions,
 } from "./dashboard/handler.ts";
+export type { DashboardLogger, DashboardOptions } from "./dashboard/options.ts";
 export { dashboardNodeListener } from "./dashboard/node.ts";
 export {
   type DashboardSink,

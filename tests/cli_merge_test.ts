@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger, memorySink } from "../mod.ts";
-import { readTtlog } from "../src/snapshot/chunk_reader.ts";
-import { selectEvents } from "../src/cli/view.ts";
+import { readTtlog } from "../src/ttlog_file/chunk_reader.ts";
+import { selectEvents } from "../src/reader/select.ts";
 import {
   at,
   encodeChunks,

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLogger, fileSink, memorySink } from "../mod.ts";
 import { runCli } from "../src/cli/run.ts";
-import { readTtlog } from "../src/snapshot/chunk_reader.ts";
+import { readTtlog } from "../src/ttlog_file/chunk_reader.ts";
 import { scriptCommand } from "./fixtures/spawn.ts";
 import {
   at,

@@ -586,7 +586,7 @@ test(
         records.set(i % 1000 === 999 ? error : one, i * one.length);
       }
       const { eventsChunk, encodeChunk } = await import(
-        "../src/snapshot/chunk_writer.ts"
+        "../src/ttlog_file/chunk_writer.ts"
       );
       const path = join(dir, "big.ttlog");
       writeFileSync(path, encodeChunk(2, eventsChunk(0, [], records), "lz4"));

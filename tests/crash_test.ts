@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Outcome, runScript } from "./fixtures/spawn.ts";
-import { readTtlog } from "../src/snapshot/chunk_reader.ts";
+import { readTtlog } from "../src/ttlog_file/chunk_reader.ts";
 import type { LogRecord } from "../src/record/values.ts";
 
 const LIMIT = { timeout: 60_000 };

@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { createLogger, fileSink } from "../mod.ts";
 import { decodeLz4Frame } from "../src/codec/lz4_frame.ts";
-import { readTtlog } from "../src/snapshot/chunk_reader.ts";
+import { readTtlog } from "../src/ttlog_file/chunk_reader.ts";
 import { scriptCommand } from "./fixtures/spawn.ts";
 import { mulberry32, runTool } from "./helpers.ts";
 

@@ -27,7 +27,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { createLogger, fileSink } from "../mod.ts";
 import { runtime } from "../src/sink.ts";
 import { decodeLz4Frame } from "../src/codec/lz4_frame.ts";
-import { readTtlog } from "../src/snapshot/chunk_reader.ts";
+import { readTtlog } from "../src/ttlog_file/chunk_reader.ts";
 import { runTool } from "./helpers.ts";
 
 type Compression = "none" | "gzip" | "lz4";

@@ -21,7 +21,7 @@ import {
   parseTraceparent,
   withLogging,
 } from "../src/http.ts";
-import { readTtlog } from "../src/snapshot/chunk_reader.ts";
+import { readTtlog } from "../src/ttlog_file/chunk_reader.ts";
 import { serve } from "./fixtures/serve.ts";
 
 const LIMIT = { timeout: 60_000 };

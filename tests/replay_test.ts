@@ -21,7 +21,7 @@ import { requestLogging } from "../src/hono.ts";
 import { requestLogging as elysiaLogging } from "../src/elysia.ts";
 import { Hono } from "hono";
 import { Elysia } from "elysia";
-import { readTtlog } from "../src/snapshot/chunk_reader.ts";
+import { readTtlog } from "../src/ttlog_file/chunk_reader.ts";
 import { serve } from "./fixtures/serve.ts";
 
 const LIMIT = { timeout: 60_000 };

@@ -18,7 +18,7 @@ import {
   memorySink,
   TtlogConfigError,
 } from "../mod.ts";
-import { readTtlog } from "../src/snapshot/chunk_reader.ts";
+import { readTtlog } from "../src/ttlog_file/chunk_reader.ts";
 import type { LogRecord } from "../mod.ts";
 import { runToolOk } from "./helpers.ts";
 

@@ -31,8 +31,8 @@ import {
   readTtlog,
   type TtlogItem,
   type TtlogReadResult,
-} from "../src/snapshot/chunk_reader.ts";
-import type { TtlogCompression } from "../src/snapshot/format.ts";
+} from "../src/ttlog_file/chunk_reader.ts";
+import type { TtlogCompression } from "../src/ttlog_file/format.ts";
 import { logWorkload } from "../bench/workload.ts";
 import {
   assertAccounting,

@@ -25,20 +25,20 @@ import {
   FLAG_COLUMNS,
   MAX_CHUNK_PAYLOAD,
   type TtlogCompression,
-} from "../src/snapshot/format.ts";
+} from "../src/ttlog_file/format.ts";
 import {
   encodeChunk,
   endChunk,
   eventsChunk,
   headerChunk,
   lossChunk,
-} from "../src/snapshot/chunk_writer.ts";
+} from "../src/ttlog_file/chunk_writer.ts";
 import {
   readTtlog,
   type TtlogItem,
   TtlogReader,
-} from "../src/snapshot/chunk_reader.ts";
-import { usedEntries } from "../src/snapshot/used_entries.ts";
+} from "../src/ttlog_file/chunk_reader.ts";
+import { usedEntries } from "../src/ttlog_file/used_entries.ts";
 import {
   canon,
   events,

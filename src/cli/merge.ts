@@ -25,18 +25,18 @@
 
 import { TtlogFormatError } from "../record/decode.ts";
 import { nodeFs } from "../runtime/builtin.ts";
-import { readTtlog } from "../snapshot/chunk_reader.ts";
+import { readTtlog } from "../ttlog_file/chunk_reader.ts";
 import {
   encodeChunk,
   endChunk,
   headerChunk,
   lossChunk,
-} from "../snapshot/chunk_writer.ts";
+} from "../ttlog_file/chunk_writer.ts";
 import {
   CHUNK_HEADER_BYTES,
   ChunkKind,
   type TtlogCompression,
-} from "../snapshot/format.ts";
+} from "../ttlog_file/format.ts";
 import { CliError, optionValue, type ParsedArgs } from "./args.ts";
 import { AtomicFile, refuseInputAsOutput, stderr } from "./output.ts";
 
@@ -93,7 +93,7 @@ function writeU32(u8: Uint8Array, at: number, value: number): void {
  * import { createLogger, memorySink } from "../../mod.ts";
  * import { parseArgs } from "./args.ts";
  * import { mergeCommand } from "./merge.ts";
- * import { selectEvents } from "./view.ts";
+ * import { selectEvents } from "../reader/select.ts";
  * import assert from "node:assert/strict";
  * import { mkdtempSync, rmSync } from "node:fs";
  * import { tmpdir } from "node:os";

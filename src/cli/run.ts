@@ -11,7 +11,7 @@
  *
  * - `view FILE... [--level L] [--target T] [--grep TEXT] [--where K=V]...
  *   [--since T] [--until T] [--last N] [--format text|ndjson]`: events in
- *   time order across files (./read.ts defines the order).
+ *   time order across files (../reader/read.ts defines the order).
  * - `stats FILE... [filters] [--top N] [--json]`: counts by level, target
  *   and call site, events per second over time, busiest call sites, losses,
  *   first and last time.
@@ -22,26 +22,37 @@
  *   from many.
  *
  * `--since` and `--until` take an ISO time or a duration (`30s`, `5m`, `2h`)
- * counted back from the newest event in the files, not from now (./filter.ts).
+ * counted back from the newest event in the files, not from now
+ * (../reader/filter.ts).
  * A missing file, a file that is not .ttlog, an unknown option or a missing
  * value is reported on stderr with exit status 1; no command at all, 2.
  *
  * @module
  */
 
+import { ReaderError } from "../reader/errors.ts";
+import { FILTER_OPTIONS, parseFilter } from "../reader/filter.ts";
+import { parseLast, selectEvents } from "../reader/select.ts";
+import { VERSION } from "../version.ts";
 import { CliError, type OptionSpec, parseArgs } from "./args.ts";
-import { FILTER_HELP, FILTER_OPTIONS, readFilter } from "./filter.ts";
 import { mergeCommand } from "./merge.ts";
 import { type CliIo, currentIo, stderr, stdout, useIo } from "./output.ts";
 import { type Stats, statsOf, statsText } from "./stats.ts";
 import { tailCommand } from "./tail.ts";
-import { VERSION } from "../version.ts";
-import {
-  convertCommand,
-  parseLast,
-  selectEvents,
-  viewCommand,
-} from "./view.ts";
+import { convertCommand, reportFiles, viewCommand } from "./view.ts";
+
+/** Help lines for the filter options (../reader/filter.ts). */
+const FILTER_HELP =
+  `  --level L        lowest level shown (trace, debug, info, warn, error, fatal)
+  --target T       only target T and its children (T.x)
+  --grep TEXT      only events whose message or fields contain TEXT
+  --where K=V      only events whose field K renders as V (repeatable, all
+                   must hold); K may be a dotted path (user.id=42); K!=V:
+                   absent or different; K alone: present; !K: absent
+  --since T        only events at or after T; --until T: at or before T.
+  --until T        T is an ISO time (2026-11-25T10:00:00Z; UTC without a
+                   zone) or a duration (500ms, 30s, 5m, 2h, 1d) back from
+                   the newest event in the files, not from now`;
 
 const HELP = {
   main: `ttlog: read .ttlog files (snapshots and ttlog file sinks)
@@ -182,7 +193,8 @@ export function runCli(
   const previous = useIo(io);
   const errors = currentIo();
   const failure = (error: unknown): number => {
-    if (error instanceof CliError) {
+    // The CLI's own failures, and the reader's (a bad filter, a bad file).
+    if (error instanceof CliError || error instanceof ReaderError) {
       errors.stderr(error.message + "\n");
       return 1;
     }
@@ -234,23 +246,21 @@ function run(args: readonly string[]): number | Promise<number> {
   }
   switch (command) {
     case "view":
-      return viewCommand(parsed, readFilter(label, parsed));
+      return viewCommand(parsed, parseFilter(label, parsed.options));
     case "convert":
-      return convertCommand(parsed, readFilter(label, parsed));
+      return convertCommand(parsed, parseFilter(label, parsed.options));
     case "tail":
-      return tailCommand(parsed, readFilter(label, parsed));
+      return tailCommand(parsed, parseFilter(label, parsed.options));
     case "merge":
       return mergeCommand(parsed);
     case "stats": {
       const top = parseLast(label, "--top", parsed.options.get("--top")?.[0]) ??
         10;
-      const filter = readFilter(label, parsed);
-      const { records, read, status } = selectEvents(
-        parsed.files,
-        filter,
-        undefined,
-        true,
-      );
+      const filter = parseFilter(label, parsed.options);
+      const { records, read } = selectEvents(parsed.files, filter, {
+        templates: true,
+      });
+      const status = reportFiles(read);
       const stats: Stats = statsOf(records, read, top);
       stdout.write(
         parsed.options.has("--json")

@@ -18,7 +18,7 @@
 
 import { LEVEL_NAMES } from "../level.ts";
 import type { LogRecord } from "../record/values.ts";
-import type { ReadResult } from "./read.ts";
+import type { ReadResult } from "../reader/read.ts";
 
 /** One bucket of the events-per-second series. */
 export interface RateBucket {

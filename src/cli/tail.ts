@@ -24,8 +24,7 @@
 import type { LogRecord } from "../record/values.ts";
 import { TtlogFormatError } from "../record/decode.ts";
 import { nodeFs } from "../runtime/builtin.ts";
-import { TtlogReader } from "../snapshot/chunk_reader.ts";
-import { CliError, optionValue, type ParsedArgs } from "./args.ts";
+import { TtlogReader } from "../ttlog_file/chunk_reader.ts";
 import {
   type EventFilter,
   headerTest,
@@ -33,7 +32,10 @@ import {
   needsNewest,
   recordTest,
   timeTest,
-} from "./filter.ts";
+} from "../reader/filter.ts";
+import { mergeStreams, StreamCollector } from "../reader/read.ts";
+import { selectEvents } from "../reader/select.ts";
+import { CliError, optionValue, type ParsedArgs } from "./args.ts";
 import {
   BufferedOut,
   colorStdout,
@@ -43,8 +45,7 @@ import {
   stdout,
   type TextOut,
 } from "./output.ts";
-import { mergeStreams, StreamCollector } from "./read.ts";
-import { parseFormat, selectEvents } from "./view.ts";
+import { parseFormat, reportFiles } from "./view.ts";
 
 const PIECE = 1 << 20;
 
@@ -87,8 +88,9 @@ function sleep(ms: number): Promise<void> {
  * @param filter The filters.
  * @returns The exit status; with `-f`, a Promise of it (it runs until
  * interrupted or `--idle-exit`).
- * @throws {CliError} For a bad option value, or (without `-f`) an unreadable
- * file; with `-f` such failures resolve to 1 after saying so on stderr.
+ * @throws {CliError} For a bad option value; {ReaderError} (without `-f`)
+ * for an unreadable file; with `-f` such failures resolve to 1 after saying
+ * so on stderr.
  *
  * @example The last event of a snapshot
  * ```ts
@@ -135,11 +137,10 @@ export function tailCommand(
   const formatLine = lineFormat(format, format === "text" && colorStdout());
   if (!parsed.options.has("--follow")) {
     if (last === 0) return 0;
-    const { records, status } = selectEvents(
-      [path],
-      filter,
-      Number.isFinite(last) ? last : undefined,
-    );
+    const { records, read } = selectEvents([path], filter, {
+      last: Number.isFinite(last) ? last : undefined,
+    });
+    const status = reportFiles(read);
     printRecords(records, formatLine);
     return status;
   }

@@ -1,20 +1,15 @@
 /**
  * `ttlog view` and `ttlog convert`: the events of .ttlog files in time order
- * (see ./read.ts for the order), filtered (./filter.ts), as text or ndjson.
+ * (see ../reader/read.ts for the order), filtered (../reader/filter.ts), as
+ * text or ndjson; and what was wrong with the files read, said on stderr.
  *
  * @module
  */
 
-import type { LogRecord } from "../record/values.ts";
+import type { ReadResult } from "../reader/read.ts";
+import type { EventFilter } from "../reader/filter.ts";
+import { parseLast, selectEvents } from "../reader/select.ts";
 import { CliError, optionValue, type ParsedArgs } from "./args.ts";
-import {
-  type EventFilter,
-  headerTest,
-  hidesLossRecords,
-  needsNewest,
-  recordTest,
-  timeTest,
-} from "./filter.ts";
 import {
   AtomicFile,
   colorStdout,
@@ -24,86 +19,30 @@ import {
   stdout,
   writeRecords,
 } from "./output.ts";
-import { mergeStreams, readFiles, type ReadResult } from "./read.ts";
-
-export { CliError };
-
-/** The events `filter` selects from `paths`, merged in time order. */
-export interface Selection {
-  /** The records, in time order. */
-  readonly records: LogRecord[];
-  /** What was read. */
-  readonly read: ReadResult;
-  /** 1 when a file was corrupt (its events before the damage are included). */
-  readonly status: number;
-}
 
 /**
- * Reads `paths` and selects events: the filter is applied as chunks arrive
- * (relative times once the newest event is known), then the streams are
- * merged by time and `last` keeps the newest. What was wrong with a file
- * (truncated, corrupt, undecodable records) is said on stderr.
+ * Says on stderr what was wrong with the files read: truncated, corrupt,
+ * records that could not be decoded.
  *
- * @param paths The files.
- * @param filter The filters.
- * @param last Keep only the last N events.
- * @param templates Give records their call site's `template` (for stats).
- * @returns The events, and what was read.
- * @throws {CliError} When a file cannot be read or is not a .ttlog file.
+ * @param read What `selectEvents` or `readFiles` read.
+ * @returns The exit status: 1 when a file was corrupt (its events before the
+ * damage were read), else 0.
  *
- * @example The last warning or worse of a snapshot
+ * @example A truncated file is said, not failed
  * ```ts
- * import { createLogger, memorySink } from "../../mod.ts";
- * import { selectEvents } from "./view.ts";
+ * import { reportFiles } from "./view.ts";
+ * import { useIo } from "./output.ts";
  * import assert from "node:assert/strict";
- * import { mkdtempSync, rmSync } from "node:fs";
- * import { tmpdir } from "node:os";
- * import { join } from "node:path";
- * const dir = mkdtempSync(join(tmpdir(), "ttlog-doc-"));
- * const log = createLogger({ sinks: [memorySink()], snapshot: { dir } });
- * log.warn("slow", { ms: 900 });
- * log.error("failed", { order: 7 });
- * log.info("done");
- * const path = await log.snapshot("example");
- * await log.close();
- * const { records } = selectEvents([path], { level: "warn" }, 1);
- * assert.deepEqual(records.map((r) => r.msg), ["failed"]);
- * rmSync(dir, { recursive: true });
+ * let err = "";
+ * useIo({ stdout: () => {}, stderr: (text) => (err += text) });
+ * const file = { path: "a.ttlog", meta: {}, events: 3, undecodable: 0, losses: [], truncatedAt: 90 };
+ * const status = reportFiles({ files: [file], streams: [], oldest: 0, newest: 0 });
+ * useIo(undefined);
+ * assert.equal(status, 0);
+ * assert.match(err, /a\.ttlog is truncated at byte 90/);
  * ```
  */
-export function selectEvents(
-  paths: readonly string[],
-  filter: EventFilter,
-  last?: number,
-  templates = false,
-): Selection {
-  const relative = needsNewest(filter);
-  const read = readFiles(paths, {
-    keep: recordTest(filter),
-    header: hidesLossRecords(filter) ? headerTest(filter) : undefined,
-    lastPerStream: relative ? undefined : last,
-    templates,
-  });
-  const status = reportFiles(read);
-  let streams = read.streams;
-  if (relative) {
-    const test = timeTest(filter, read.newest);
-    if (test !== undefined) {
-      streams = streams.map((stream) => ({
-        ...stream,
-        records: stream.records.filter(test),
-      }));
-    }
-  }
-  let records = mergeStreams(streams);
-  if (last !== undefined && records.length > last) {
-    records = records.slice(-last);
-  }
-  return { records, read, status };
-}
-
-/** Says on stderr what was wrong with the files; 1 when one was corrupt. */
-function reportFiles(read: ReadResult): number {
+export function reportFiles(read: ReadResult): number {
   let status = 0;
   for (const file of read.files) {
     if (file.truncatedAt !== undefined) {
@@ -124,40 +63,6 @@ function reportFiles(read: ReadResult): number {
     }
   }
   return status;
-}
-
-/**
- * Parses a positive whole number option (`--last N`, `--top N`).
- *
- * @param command The command, for the message.
- * @param name The option, for the message.
- * @param text The value given, or undefined.
- * @returns The number, or undefined when not given.
- * @throws {CliError} When the value is not a positive whole number.
- *
- * @example Parse `--last 5`
- * ```ts
- * import { parseLast } from "./view.ts";
- * import assert from "node:assert/strict";
- * assert.equal(parseLast("ttlog view", "--last", "5"), 5);
- * assert.throws(() => parseLast("ttlog view", "--last", "0"), /positive integer/);
- * ```
- */
-export function parseLast(
-  command: string,
-  name: string,
-  text: string | undefined,
-): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) {
-    throw new CliError(
-      `${command}: ${name} must be a positive integer, got ${
-        JSON.stringify(text)
-      }`,
-    );
-  }
-  return n;
 }
 
 /**
@@ -194,7 +99,8 @@ export function parseFormat(
  * @param parsed The command line (files, `--last`, `--format`).
  * @param filter The filters.
  * @returns The exit status.
- * @throws {CliError} For a bad option value or an unreadable file.
+ * @throws {CliError} For a bad `--format`; {ReaderError} for a bad `--last`
+ * or an unreadable file.
  *
  * @example View a snapshot as ndjson
  * ```ts
@@ -225,7 +131,8 @@ export function viewCommand(parsed: ParsedArgs, filter: EventFilter): number {
   const format =
     parseFormat("ttlog view", "--format", optionValue(parsed, "--format")) ??
       "text";
-  const { records, status } = selectEvents(parsed.files, filter, last);
+  const { records, read } = selectEvents(parsed.files, filter, { last });
+  const status = reportFiles(read);
   writeRecords(
     records,
     lineFormat(format, format === "text" && colorStdout()),
@@ -241,8 +148,8 @@ export function viewCommand(parsed: ParsedArgs, filter: EventFilter): number {
  * @param parsed The command line (one file, `--to`, `--out`).
  * @param filter The filters.
  * @returns The exit status.
- * @throws {CliError} For a missing `--to`, an `--out` that is the input, an
- * unreadable file or a file that cannot be written.
+ * @throws {CliError} For a missing `--to`, an `--out` that is the input or
+ * a file that cannot be written; {ReaderError} for an unreadable input.
  *
  * @example Convert a snapshot to ndjson
  * ```ts
@@ -282,7 +189,8 @@ export function convertCommand(
   }
   const out = optionValue(parsed, "--out");
   if (out !== undefined) refuseInputAsOutput(command, out, parsed.files);
-  const { records, status } = selectEvents(parsed.files, filter);
+  const { records, read } = selectEvents(parsed.files, filter);
+  const status = reportFiles(read);
   const format = lineFormat(to, false);
   if (out === undefined) {
     writeRecords(records, format, stdout);

@@ -1,10 +1,13 @@
 /**
  * Who may use the dashboard: the remote address as each server reports it,
- * loopback tests for addresses and Host headers, and the token check (in
- * constant time).
+ * loopback tests for addresses and Host headers, the token check (in
+ * constant time), and the refusals built on them ({@link refuseRequest},
+ * {@link refuseCrossSite}).
  *
  * @module
  */
+
+import { problem } from "./responses.ts";
 
 /**
  * Finds a request's remote address from what the server passed beside it.
@@ -227,6 +230,136 @@ export function requestToken(request: Request, url: URL): string | undefined {
   }
   if (request.method === "GET" || request.method === "HEAD") {
     return url.searchParams.get("token") ?? undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Refuses a request that may not use the dashboard. With a token, a request
+ * without it gets 401. Without one, only the loopback gets in: 403 when the
+ * remote address is unknown or not the loopback, when a proxy header is
+ * present, or when the Host header is not a loopback name (DNS rebinding).
+ *
+ * @param request The request.
+ * @param url Its URL, parsed.
+ * @param info The server's second argument to the handler.
+ * @param token The token's bytes, or undefined for loopback only.
+ * @param remoteAddress Finds the request's remote address.
+ * @returns The refusal, or undefined to let the request through.
+ *
+ * @example Without a token, another machine is refused
+ * ```ts
+ * import { refuseRequest, serverRemoteAddress } from "./access.ts";
+ * import assert from "node:assert/strict";
+ * const request = new Request("http://127.0.0.1/");
+ * const url = new URL(request.url);
+ * const from = (hostname: string) => ({ remoteAddr: { transport: "tcp", hostname } });
+ * assert.equal(refuseRequest(request, url, from("127.0.0.1"), undefined, serverRemoteAddress), undefined);
+ * assert.equal(refuseRequest(request, url, from("192.0.2.7"), undefined, serverRemoteAddress)?.status, 403);
+ * ```
+ */
+export function refuseRequest(
+  request: Request,
+  url: URL,
+  info: unknown,
+  token: Uint8Array | undefined,
+  remoteAddress: RemoteAddress,
+): Response | undefined {
+  if (token !== undefined) {
+    const given = requestToken(request, url);
+    if (given === undefined || !tokensEqual(given, token)) {
+      return problem(
+        401,
+        "this dashboard needs its token: authorization: Bearer <token>, or ?token=<token> on the page's URL",
+        { "www-authenticate": 'Bearer realm="ttlog dashboard"' },
+      );
+    }
+    return undefined;
+  }
+  let address: string | undefined;
+  try {
+    address = remoteAddress(request, info);
+  } catch {
+    address = undefined;
+  }
+  if (address === undefined || address === "") {
+    return problem(
+      403,
+      "the dashboard cannot tell where this request came from, and without a token it answers only the loopback: serve it with Deno.serve, Bun.serve or dashboardNodeListener (node:http), give a remoteAddress option, or set a token",
+    );
+  }
+  if (!isLoopbackAddress(address)) {
+    return problem(
+      403,
+      `the dashboard answers only the loopback without a token; this request came from ${address}: set a token to open it to other machines`,
+    );
+  }
+  for (const header of ["forwarded", "x-forwarded-for", "x-real-ip"]) {
+    if (request.headers.has(header)) {
+      return problem(
+        403,
+        `the request came through a proxy (${header} header), so its loopback address says nothing about the client: set a token`,
+      );
+    }
+  }
+  const host = request.headers.get("host") ?? url.host;
+  if (!isLoopbackHost(host)) {
+    return problem(
+      403,
+      `Host ${
+        JSON.stringify(host)
+      } is not a loopback name; open the dashboard as http://127.0.0.1:<port>/ or http://localhost:<port>/, or set a token`,
+    );
+  }
+  return undefined;
+}
+
+/**
+ * Refuses a state-changing request that may come from another site's page:
+ * an `origin` that is not the dashboard's, `sec-fetch-site: cross-site`, or
+ * a body that is not JSON (which a plain HTML form cannot send).
+ *
+ * @param request The request.
+ * @param url Its URL, parsed.
+ * @returns The refusal (403 or 415), or undefined to let it through.
+ *
+ * @example A form post from elsewhere is refused
+ * ```ts
+ * import { refuseCrossSite } from "./access.ts";
+ * import assert from "node:assert/strict";
+ * const request = new Request("http://127.0.0.1/api/snapshots", {
+ *   method: "POST",
+ *   headers: { origin: "https://evil.example", "content-type": "application/json" },
+ * });
+ * assert.equal(refuseCrossSite(request, new URL(request.url))?.status, 403);
+ * ```
+ */
+export function refuseCrossSite(
+  request: Request,
+  url: URL,
+): Response | undefined {
+  const origin = request.headers.get("origin");
+  if (origin !== null && origin !== url.origin) {
+    const host = request.headers.get("host");
+    let originHost: string | undefined;
+    try {
+      originHost = new URL(origin).host;
+    } catch {
+      originHost = undefined;
+    }
+    if (originHost === undefined || originHost !== host) {
+      return problem(403, `cross-site request from ${origin} refused`);
+    }
+  }
+  if (request.headers.get("sec-fetch-site") === "cross-site") {
+    return problem(403, `cross-site request refused`);
+  }
+  const type = request.headers.get("content-type") ?? "";
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    return problem(
+      415,
+      `send the request as JSON (content-type: application/json)`,
+    );
   }
   return undefined;
 }

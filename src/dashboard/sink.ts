@@ -1,7 +1,9 @@
 /**
  * The dashboard's sink: it counts emitted events per level and writes a
- * rate-capped sample of them, as ndjson lines, into a shared tail ring
- * (./tail_ring.ts) that the dashboard handler reads. It has a spec, so the
+ * rate-capped sample of them into a shared tail ring (./tail_ring.ts) that
+ * the dashboard handler reads: each as the ndjson line the page gets,
+ * formatted once here, with what the tail's filters test beside it
+ * (./tail_entry.ts). It has a spec, so the
  * drain stays in its worker: the worker's copy of the sink writes the same
  * shared memory.
  *
@@ -16,6 +18,7 @@ import {
   type Sink,
   type SinkSpec,
 } from "../sinks/sink.ts";
+import { TailEntryWriter, type TailEvent } from "./tail_entry.ts";
 import { allocateTailRing, TailRing } from "./tail_ring.ts";
 
 /**
@@ -77,20 +80,20 @@ interface SpecOptions {
 /** The longest line sent to the page; longer events lose their fields. */
 const MAX_LINE_BYTES = 16 * 1024;
 
-/** Writes records into a tail ring: counts every event, samples lines. */
+const NO_FIELDS = Object.freeze({});
+
+/** Writes records into a tail ring: counts every event, samples entries. */
 class TailWriter {
   readonly #ring: TailRing;
   readonly #rate: number;
   readonly #format = ndjsonFormatter({ seq: true });
-  readonly #encoder = new TextEncoder();
-  readonly #maxLine: number;
+  readonly #entries = new TailEntryWriter();
   #second = -1;
   readonly #used = [0, 0, 0, 0, 0, 0];
 
   constructor(memory: SharedArrayBuffer | ArrayBuffer, rate: number) {
     this.#ring = new TailRing(memory);
     this.#rate = rate;
-    this.#maxLine = Math.min(MAX_LINE_BYTES, this.#ring.maxLine);
   }
 
   write(records: readonly LogRecord[]): void {
@@ -110,25 +113,55 @@ class TailWriter {
         continue;
       }
       this.#used[level]++;
-      let bytes: Uint8Array = this.#encoder.encode(this.#format(record));
-      if (bytes.length > this.#maxLine) bytes = this.#cut(record, bytes.length);
-      this.#ring.write(bytes);
+      const { time, target, msg } = record;
+      const line = this.#format(record);
+      // The fields start where the same line without them closes.
+      const head = this.#format({ ...record, fields: NO_FIELDS });
+      let entry = this.#entries.encode({
+        time,
+        level: record.level,
+        target,
+        msg,
+        line,
+        fieldsAt: head.length - 1,
+      });
+      if (
+        entry.lineBytes > MAX_LINE_BYTES ||
+        entry.bytes.length > this.#ring.maxRecord
+      ) {
+        entry = this.#entries.encode(cut(record, entry.lineBytes));
+        if (entry.bytes.length > this.#ring.maxRecord) {
+          skipped++; // a ring too small for even the cut line
+          continue;
+        }
+      }
+      this.#ring.write(entry.bytes);
     }
     this.#ring.count(levels, skipped);
   }
+}
 
-  /** A line too long for the page: the message, cut, without fields. */
-  #cut(record: LogRecord, size: number): Uint8Array {
-    return this.#encoder.encode(JSON.stringify({
-      time: record.time,
-      level: record.level,
-      target: record.target.slice(0, 256),
-      msg: record.msg.slice(0, 1024),
-      service: record.service.slice(0, 256),
-      seq: record.seq,
-      cut: `the event took ${size} bytes as JSON; its fields are left out`,
-    }));
-  }
+/** An event too long for the page: the message, cut, without fields. */
+function cut(record: LogRecord, size: number): TailEvent {
+  const target = record.target.slice(0, 256);
+  const msg = record.msg.slice(0, 1024);
+  const head = JSON.stringify({
+    time: record.time,
+    level: record.level,
+    target,
+    msg,
+    service: record.service.slice(0, 256),
+    seq: record.seq,
+  });
+  const note = `the event took ${size} bytes as JSON; its fields are left out`;
+  return {
+    time: record.time,
+    level: record.level,
+    target,
+    msg,
+    line: `${head.slice(0, -1)},"cut":${JSON.stringify(note)}}`,
+    fieldsAt: head.length - 1,
+  };
 }
 
 function makeSink(

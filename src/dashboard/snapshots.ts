@@ -1,27 +1,18 @@
 /**
  * The dashboard's snapshot files: listing a directory, validating names
  * (nothing outside the directory is ever opened), and selecting a file's
- * events with the filters of `ttlog view`, reusing the CLI's reader and
- * filter code.
+ * events with the filters of `ttlog view`, through the reader library
+ * (src/reader/) that the CLI uses too.
  *
  * @module
  */
 
 import { ndjsonFormatter } from "../format/ndjson.ts";
 import { nodeFs } from "../runtime/builtin.ts";
-import { TtlogReader } from "../snapshot/chunk_reader.ts";
-import { parseArgs } from "../cli/args.ts";
-import {
-  type EventFilter,
-  FILTER_OPTIONS,
-  headerTest,
-  hidesLossRecords,
-  needsNewest,
-  readFilter,
-  recordTest,
-  timeTest,
-} from "../cli/filter.ts";
-import { mergeStreams, openForReading, readFiles } from "../cli/read.ts";
+import { type EventFilter, parseFilter } from "../reader/filter.ts";
+import { openForReading } from "../reader/read.ts";
+import { selectEvents } from "../reader/select.ts";
+import { TtlogReader } from "../ttlog_file/chunk_reader.ts";
 
 /**
  * What a snapshot file's name looks like: `ttlog-<service>-<pid>-<time>-<reason>.ttlog`,
@@ -219,14 +210,15 @@ export function resolveSnapshot(
 }
 
 /**
- * Reads the `ttlog view` filters from query parameters, through the CLI's
- * own parser, so that they take the same values and fail with the same
+ * Reads the `ttlog view` filters from query parameters, through the parser
+ * the CLI uses, so that they take the same values and fail with the same
  * messages. Empty parameters are ignored.
  *
  * @param params The query.
  * @param names Which query parameter holds which option (`{ level: "--level" }`).
  * @returns The filter.
- * @throws {CliError} When a value is malformed (an unknown level, a bad time).
+ * @throws {ReaderError} When a value is malformed (an unknown level, a bad
+ * time) or given twice where once is allowed (kind `"argument"`).
  *
  * @example The query of a snapshot view
  * ```ts
@@ -242,14 +234,16 @@ export function filterFromQuery(
   params: URLSearchParams,
   names: Readonly<Record<string, string>>,
 ): EventFilter {
-  const args: string[] = [];
+  const options = new Map<string, string[]>();
   for (const [param, option] of Object.entries(names)) {
     for (const value of params.getAll(param)) {
-      if (value.trim() !== "") args.push(`${option}=${value}`);
+      if (value.trim() === "") continue;
+      const values = options.get(option);
+      if (values === undefined) options.set(option, [value]);
+      else values.push(value);
     }
   }
-  const parsed = parseArgs("dashboard", args, FILTER_OPTIONS, "");
-  return readFilter("dashboard", parsed);
+  return parseFilter("dashboard", options);
 }
 
 /** Query parameters of a snapshot view, and the `ttlog view` options they stand for. */
@@ -290,7 +284,8 @@ export interface SnapshotView {
  * @param filter The filters.
  * @param last How many of the newest selected events to return.
  * @returns The events and what was read.
- * @throws {CliError} When the file cannot be read or is not a .ttlog file.
+ * @throws {ReaderError} When the file cannot be read or is not a .ttlog file
+ * (kind `"file"`).
  *
  * @example Warnings and worse
  * ```ts
@@ -317,31 +312,15 @@ export function viewSnapshot(
   filter: EventFilter,
   last: number,
 ): SnapshotView {
-  // As selectEvents (src/cli/view.ts) does, minus its stderr report.
-  const relative = needsNewest(filter);
-  const read = readFiles([path], {
+  const { records, more, read } = selectEvents([path], filter, {
+    last,
     noFollow: true,
-    keep: recordTest(filter),
-    header: hidesLossRecords(filter) ? headerTest(filter) : undefined,
-    lastPerStream: relative ? undefined : last + 1,
   });
-  let streams = read.streams;
-  if (relative) {
-    const test = timeTest(filter, read.newest);
-    if (test !== undefined) {
-      streams = streams.map((stream) => ({
-        ...stream,
-        records: stream.records.filter(test),
-      }));
-    }
-  }
-  const records = mergeStreams(streams);
-  const more = records.length > last;
   const format = ndjsonFormatter({ seq: true });
   const file = read.files[0];
   return {
     meta: file.meta,
-    lines: records.slice(-last).map(format),
+    lines: records.map(format),
     more,
     events: file.events,
     truncatedAt: file.truncatedAt,

@@ -1,62 +1,29 @@
 /**
  * The serving side of the live tail: polls a dashboard sink's ring while
- * at least one event stream is open, keeps the recent lines for streams
- * that open later, and hands each stream the lines its filter keeps.
+ * at least one event stream is open, keeps the recent entries for streams
+ * that open later, and hands each stream the entries its filter keeps. The
+ * entries come with their line for the page and what filters test
+ * (./tail_entry.ts): nothing is parsed here.
  *
  * @module
  */
 
-import type { LevelName } from "../level.ts";
-import type { LogRecord } from "../record/values.ts";
-import type { RecordTest } from "../cli/filter.ts";
+import type { TextTest } from "../reader/filter.ts";
+import { decodeTailEntry, type TailEntry } from "./tail_entry.ts";
 import { type TailCounters, TailRing } from "./tail_ring.ts";
-
-/** One tail line, numbered in the order the hub read it. */
-export interface TailEntry {
-  /** 1 and up. */
-  readonly id: number;
-  /** The ndjson line. */
-  readonly line: string;
-  /** The line read back as a record, for filters. */
-  readonly record: LogRecord;
-}
 
 /** What a stream gets from each poll. */
 export interface TailListener {
-  /** Keeps a record; all when undefined. */
-  readonly test: RecordTest | undefined;
-  /** Called with the new entries it keeps (maybe none) and whether lines were missed. */
+  /** Keeps an entry; all when undefined. */
+  readonly test: TextTest | undefined;
+  /** Called with the new entries it keeps (maybe none) and whether entries were missed. */
   deliver(entries: readonly TailEntry[], lapped: boolean): void;
-}
-
-const TOP_KEYS = new Set(["time", "level", "target", "msg", "service", "seq"]);
-
-/** A record from an ndjson line (fields as JSON values), or undefined. */
-function recordOf(line: string): LogRecord | undefined {
-  try {
-    const object = JSON.parse(line) as Record<string, unknown>;
-    const fields: Record<string, unknown> = {};
-    for (const key of Object.keys(object)) {
-      if (!TOP_KEYS.has(key)) fields[key] = object[key];
-    }
-    return {
-      time: Number(object.time),
-      level: String(object.level) as LevelName,
-      target: String(object.target ?? ""),
-      msg: String(object.msg ?? ""),
-      service: String(object.service ?? ""),
-      seq: Number(object.seq ?? 0),
-      fields,
-    };
-  } catch {
-    return undefined;
-  }
 }
 
 /**
  * Reads a tail ring for the streams that listen.
  *
- * @example Two lines, one listener
+ * @example Two events, one listener
  * ```ts
  * import { dashboardSink } from "./sink.ts";
  * import { TailHub } from "./tail_hub.ts";
@@ -65,8 +32,8 @@ function recordOf(line: string): LogRecord | undefined {
  * const hub = new TailHub(sink.memory, { pollMs: 10, keep: 100 });
  * const seen: string[] = [];
  * const stop = hub.listen({
- *   test: (r) => r.level === "error",
- *   deliver: (entries) => entries.forEach((e) => seen.push(e.record.msg)),
+ *   test: (e) => e.level === "error",
+ *   deliver: (entries) => entries.forEach((e) => seen.push(e.msg)),
  * });
  * sink.write([
  *   { time: 1, level: "info", target: "", msg: "a", fields: {}, service: "s", seq: 0 },
@@ -74,7 +41,7 @@ function recordOf(line: string): LogRecord | undefined {
  * ]);
  * hub.poll(); // the timer does this every pollMs
  * assert.deepEqual(seen, ["b"]);
- * assert.deepEqual(hub.recent(undefined, 0, 10).map((e) => e.record.msg), ["a", "b"]);
+ * assert.deepEqual(hub.recent(undefined, 0, 10).map((e) => e.msg), ["a", "b"]);
  * stop();
  * ```
  */
@@ -91,7 +58,7 @@ export class TailHub {
    * Creates a hub over a dashboard sink's memory.
    *
    * @param memory The sink's `memory`.
-   * @param options How often to poll while listened to, and how many recent lines to keep.
+   * @param options How often to poll while listened to, and how many recent entries to keep.
    */
   constructor(
     memory: SharedArrayBuffer | ArrayBuffer,
@@ -103,7 +70,7 @@ export class TailHub {
   }
 
   /**
-   * The counters now (events per level, lines skipped by the rate cap).
+   * The counters now (events per level, events skipped by the rate cap).
    *
    * @returns The counters.
    */
@@ -143,7 +110,7 @@ export class TailHub {
    * @returns The entries.
    */
   recent(
-    test: RecordTest | undefined,
+    test: TextTest | undefined,
     after: number,
     limit: number,
   ): TailEntry[] {
@@ -151,20 +118,21 @@ export class TailHub {
     for (let i = this.#recent.length - 1; i >= 0 && out.length < limit; i--) {
       const entry = this.#recent[i];
       if (entry.id <= after) break;
-      if (test === undefined || test(entry.record)) out.push(entry);
+      if (test === undefined || test(entry)) out.push(entry);
     }
     return out.reverse();
   }
 
-  /** Reads new lines and hands them out. */
+  /** Reads new entries and hands them out. */
   poll(): void {
-    const { lines, lapped } = this.#ring.read();
-    if (lines.length === 0 && !lapped) return;
+    const { records, lapped } = this.#ring.read();
+    if (records.length === 0 && !lapped) return;
     const fresh: TailEntry[] = [];
-    for (const line of lines) {
-      const record = recordOf(line);
-      if (record !== undefined) {
-        fresh.push({ id: this.#nextId++, line, record });
+    for (const bytes of records) {
+      const entry = decodeTailEntry(this.#nextId, bytes);
+      if (entry !== undefined) {
+        this.#nextId++;
+        fresh.push(entry);
       }
     }
     for (const entry of fresh) this.#recent.push(entry);
@@ -174,7 +142,7 @@ export class TailHub {
     for (const listener of this.#listeners) {
       const test = listener.test;
       listener.deliver(
-        test === undefined ? fresh : fresh.filter((e) => test(e.record)),
+        test === undefined ? fresh : fresh.filter(test),
         lapped,
       );
     }

@@ -1,8 +1,9 @@
 /**
- * The live tail's shared memory: a single-producer byte ring of text lines
- * (one JSON object each) plus per-level event counters, written by the
- * dashboard sink wherever the drain runs (its worker, or the caller's
- * thread) and read by the dashboard handler on the thread that serves it.
+ * The live tail's shared memory: a single-producer ring of byte records
+ * (one tail entry each, ./tail_entry.ts) plus per-level event counters,
+ * written by the dashboard sink wherever the drain runs (its worker, or the
+ * caller's thread) and read by the dashboard handler on the thread that
+ * serves it.
  *
  * Layout: 16 Int32 control words, then the data area (a power of two).
  *
@@ -11,10 +12,9 @@
  * | 0    | head: bytes ever written (mod 2^32), stored after a record |
  * | 1    | tail: the oldest intact record, moved before overwriting   |
  * | 2-7  | events seen per level, trace to fatal (mod 2^32)           |
- * | 8    | lines not written because of the rate cap (mod 2^32)      |
+ * | 8    | events not written because of the rate cap (mod 2^32)     |
  *
- * A record is a u32 byte length, the UTF-8 bytes and zero padding to 4
- * bytes; a length of -1 means "skip to the start of the data area". The
+ * A record is a u32 byte length, the bytes and zero padding to 4 bytes; a length of -1 means "skip to the start of the data area". The
  * reader copies what lies between its position and the head, then loads the
  * tail again: any record that began before that tail may have been written
  * over during the copy and is discarded (the same rule as the event ring's,
@@ -47,9 +47,9 @@ export interface TailCounters {
 
 /** What one {@link TailRing.read} found. */
 export interface TailRead {
-  /** New lines, oldest first. */
-  readonly lines: string[];
-  /** Whether lines were missed because the writer went round the ring faster than it was read. */
+  /** New records, oldest first (copies, the reader's to keep). */
+  readonly records: Uint8Array[];
+  /** Whether records were missed because the writer went round the ring faster than it was read. */
   readonly lapped: boolean;
 }
 
@@ -66,8 +66,8 @@ export interface TailRead {
  * import { allocateTailRing, TailRing } from "./tail_ring.ts";
  * import assert from "node:assert/strict";
  * const ring = new TailRing(allocateTailRing(65536));
- * ring.write(new TextEncoder().encode('{"msg":"hi"}'));
- * assert.deepEqual(ring.read().lines, ['{"msg":"hi"}']);
+ * ring.write(new Uint8Array([1, 2, 3]));
+ * assert.deepEqual(ring.read().records, [new Uint8Array([1, 2, 3])]);
  * ```
  */
 export function allocateTailRing(
@@ -93,7 +93,7 @@ export function allocateTailRing(
  * A view of a tail ring's memory. One thread writes (`write`, `count`), one
  * reads (`read`, `counters`); both may be the same thread.
  *
- * @example Write and read lines
+ * @example Write and read records
  * ```ts
  * import { allocateTailRing, TailRing } from "./tail_ring.ts";
  * import assert from "node:assert/strict";
@@ -102,7 +102,9 @@ export function allocateTailRing(
  * const reader = new TailRing(memory);
  * writer.write(new TextEncoder().encode("one"));
  * writer.count([0, 0, 1, 0, 0, 0], 0);
- * assert.deepEqual(reader.read(), { lines: ["one"], lapped: false });
+ * const { records, lapped } = reader.read();
+ * assert.deepEqual(records.map((r) => new TextDecoder().decode(r)), ["one"]);
+ * assert.equal(lapped, false);
  * assert.equal(reader.counters().levels[2], 1);
  * ```
  */
@@ -114,7 +116,6 @@ export class TailRing {
   readonly #mask: number;
   /** The reader's position, or -1 before its first read. */
   #position = -1;
-  readonly #decoder = new TextDecoder();
 
   /**
    * Wraps memory from {@link allocateTailRing}.
@@ -136,21 +137,21 @@ export class TailRing {
     this.#mask = bytes - 1;
   }
 
-  /** The largest line {@link write} takes, in bytes: a quarter of the ring. */
-  get maxLine(): number {
+  /** The largest record {@link write} takes, in bytes: a quarter of the ring. */
+  get maxRecord(): number {
     return (this.#capacity >> 2) - 4;
   }
 
   /**
-   * Appends one line, evicting the oldest lines to make room.
+   * Appends one record, evicting the oldest records to make room.
    *
-   * @param bytes The line's UTF-8 bytes, at most {@link maxLine}.
-   * @throws {RangeError} When the line is longer.
+   * @param bytes The record's bytes, at most {@link maxRecord} (copied).
+   * @throws {RangeError} When the record is longer.
    */
   write(bytes: Uint8Array): void {
-    if (bytes.length > this.maxLine) {
+    if (bytes.length > this.maxRecord) {
       throw new RangeError(
-        `TailRing: a line of ${bytes.length} bytes exceeds ${this.maxLine}`,
+        `TailRing: a record of ${bytes.length} bytes exceeds ${this.maxRecord}`,
       );
     }
     const ctl = this.#ctl;
@@ -189,7 +190,7 @@ export class TailRing {
    * Adds to the counters.
    *
    * @param levels Events per level in this batch, trace to fatal.
-   * @param skipped Lines the rate cap left out.
+   * @param skipped Events the rate cap left out.
    */
   count(levels: readonly number[], skipped: number): void {
     for (let i = 0; i < 6; i++) {
@@ -201,7 +202,7 @@ export class TailRing {
   /**
    * The counters now.
    *
-   * @returns Per-level events and skipped lines, each mod 2^32.
+   * @returns Per-level events and skipped events, each mod 2^32.
    */
   counters(): TailCounters {
     const levels: number[] = [];
@@ -215,10 +216,10 @@ export class TailRing {
   }
 
   /**
-   * The lines written since the previous read (the first read returns all
+   * The records written since the previous read (the first read returns all
    * the ring holds). A reader must read at least once per 4 GiB written.
    *
-   * @returns The lines, and whether some were missed.
+   * @returns The records, and whether some were missed.
    */
   read(): TailRead {
     const ctl = this.#ctl;
@@ -249,7 +250,7 @@ export class TailRing {
         broken = true; // written over while being read
         break;
       }
-      // slice() copies into unshared memory, which TextDecoder accepts.
+      // slice() copies into unshared memory (which TextDecoder accepts).
       found.push({
         at: position,
         bytes: this.#data.slice(offset + 4, offset + 4 + word),
@@ -258,19 +259,19 @@ export class TailRing {
     }
     const after = Atomics.load(ctl, CTL_TAIL) >>> 0;
     const moved = (after - tail) >>> 0;
-    const lines: string[] = [];
+    const records: Uint8Array[] = [];
     for (const record of found) {
       if (((record.at - tail) >>> 0) < moved) {
         lapped = true; // began before the new tail: possibly torn
         continue;
       }
-      lines.push(this.#decoder.decode(record.bytes));
+      records.push(record.bytes);
     }
     if (broken) {
       lapped = true;
       position = moved > 0 && ((position - tail) >>> 0) < moved ? after : head;
     }
     this.#position = position;
-    return { lines, lapped };
+    return { records, lapped };
   }
 }

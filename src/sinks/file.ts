@@ -25,9 +25,9 @@ import {
   eventsChunk,
   headerChunk,
   lossChunk,
-} from "../snapshot/chunk_writer.ts";
-import { type ChunkEntry, ChunkKind } from "../snapshot/format.ts";
-import { usedEntries } from "../snapshot/used_entries.ts";
+} from "../ttlog_file/chunk_writer.ts";
+import { type ChunkEntry, ChunkKind } from "../ttlog_file/format.ts";
+import { usedEntries } from "../ttlog_file/used_entries.ts";
 import { describeError, describeValue } from "../validate.ts";
 import { COMPRESS_DELAY_MS, FileWriter, type Settings } from "./file_writer.ts";
 import {
@@ -204,7 +204,7 @@ const MAX_KEEP = 1000;
  * @example Log to a .ttlog file and read it back
  * ```ts
  * import { createLogger, fileSink } from "@ttlog/ttlog";
- * import { readTtlog } from "../snapshot/chunk_reader.ts";
+ * import { readTtlog } from "../ttlog_file/chunk_reader.ts";
  * import assert from "node:assert/strict";
  * import { mkdtempSync, readFileSync, rmSync } from "node:fs";
  * import { tmpdir } from "node:os";

@@ -11,7 +11,7 @@
  */
 
 import type * as Fs from "node:fs";
-import { GZIP_SUBFIELD } from "../snapshot/format.ts";
+import { GZIP_SUBFIELD } from "../ttlog_file/format.ts";
 
 /** What a repair did. */
 export interface LineFileRepair {

@@ -14,8 +14,8 @@ import { encodeLz4Frame } from "../codec/lz4_frame.ts";
 import { TtlogConfigError } from "../errors.ts";
 import { TtlogFormatError } from "../record/decode.ts";
 import { runtime } from "../runtime/mod.ts";
-import { TtlogReader } from "../snapshot/chunk_reader.ts";
-import { withLengthField } from "../snapshot/chunk_writer.ts";
+import { TtlogReader } from "../ttlog_file/chunk_reader.ts";
+import { withLengthField } from "../ttlog_file/chunk_writer.ts";
 import { describeError } from "../validate.ts";
 import { repairLineFile } from "./file_repair.ts";
 

@@ -22,8 +22,8 @@ import {
   endChunk,
   eventsChunk,
   headerChunk,
-} from "./chunk_writer.ts";
-import { ChunkKind, type TtlogCompression } from "./format.ts";
+} from "../ttlog_file/chunk_writer.ts";
+import { ChunkKind, type TtlogCompression } from "../ttlog_file/format.ts";
 
 /** What a snapshot holds and how it is compressed. */
 export interface SnapshotBuildOptions {

@@ -1,13 +1,13 @@
 /**
- * Reading `.ttlog` files for the CLI: each file streamed through a
- * `TtlogReader` in 1 MiB pieces, each producer's events kept in its own
- * stream (in the order the producer wrote them), filtered as they arrive, then
- * merged by time across producers and files.
+ * Reading `.ttlog` files into events, for the CLI and the dashboard: each
+ * file streamed through a `TtlogReader` in 1 MiB pieces, each producer's
+ * events kept in its own stream (in the order the producer wrote them),
+ * filtered as they arrive, then merged by time across producers and files.
  *
- * The order is defined once, here, and `merge` writes files that keep it:
- * events by time; at equal times, the stream that comes first (files in the
- * order given, then producers by number) goes first; within one stream, the
- * producer's own order always holds (even if its clock stepped back).
+ * The order is defined once, here, and `ttlog merge` writes files that keep
+ * it: events by time; at equal times, the stream that comes first (files in
+ * the order given, then producers by number) goes first; within one stream,
+ * the producer's own order always holds (even if its clock stepped back).
  *
  * A loss chunk becomes a "lost N events" record (level warn, target `ttlog`,
  * fields `lost` and `reason`, sequence -1), as the drain writes them, placed
@@ -28,8 +28,8 @@
 import type { LogRecord } from "../record/values.ts";
 import { TtlogFormatError } from "../record/decode.ts";
 import { nodeFs } from "../runtime/builtin.ts";
-import { type TtlogItem, TtlogReader } from "../snapshot/chunk_reader.ts";
-import { CliError } from "./args.ts";
+import { type TtlogItem, TtlogReader } from "../ttlog_file/chunk_reader.ts";
+import { ReaderError } from "./errors.ts";
 import type { HeaderTest } from "./filter.ts";
 
 /** One producer's events in one file. */
@@ -122,7 +122,7 @@ function lossRecord(
  * @example Two producers and a loss chunk
  * ```ts
  * import { StreamCollector } from "./read.ts";
- * import type { TtlogItem } from "../snapshot/chunk_reader.ts";
+ * import type { TtlogItem } from "../ttlog_file/chunk_reader.ts";
  * import assert from "node:assert/strict";
  * const record = (time: number, msg: string) =>
  *   ({ time, level: "info" as const, target: "", msg, fields: {}, service: "", seq: 0 });
@@ -347,34 +347,6 @@ function appendAll(into: LogRecord[], from: readonly LogRecord[]): void {
 }
 
 /**
- * Reads the files, in the order given.
- *
- * @param paths The files.
- * @param options The filter and how many to keep.
- * @returns The streams and what was found.
- * @throws {CliError} When a file cannot be read or is not a .ttlog file.
- *
- * @example Read a snapshot
- * ```ts
- * import { createLogger, memorySink } from "../../mod.ts";
- * import { readFiles } from "./read.ts";
- * import assert from "node:assert/strict";
- * import { mkdtempSync, rmSync } from "node:fs";
- * import { tmpdir } from "node:os";
- * import { join } from "node:path";
- * const dir = mkdtempSync(join(tmpdir(), "ttlog-doc-"));
- * const log = createLogger({ service: "api", sinks: [memorySink()], snapshot: { dir } });
- * log.debug("cache miss", { key: "user:7" });
- * log.warn("slow", { ms: 900 });
- * const path = await log.snapshot("example");
- * await log.close();
- * const read = readFiles([path], { keep: (record) => record.level === "warn" });
- * assert.deepEqual(read.streams[0].records.map((r) => r.msg), ["slow"]);
- * assert.equal(read.files[0].events, 2);
- * rmSync(dir, { recursive: true });
- * ```
- */
-/**
  * Opens `path` for reading; with `noFollow`, refusing a symbolic link as
  * the last part of the path (O_NOFOLLOW where the platform has it, and the
  * opened file's identity checked against the path's own either way) and
@@ -417,6 +389,35 @@ export function openForReading(
   }
 }
 
+/**
+ * Reads the files, in the order given.
+ *
+ * @param paths The files.
+ * @param options The filter and how many to keep.
+ * @returns The streams and what was found.
+ * @throws {ReaderError} When a file cannot be read or is not a .ttlog file
+ * (kind `"file"`).
+ *
+ * @example Read a snapshot
+ * ```ts
+ * import { createLogger, memorySink } from "../../mod.ts";
+ * import { readFiles } from "./read.ts";
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * const dir = mkdtempSync(join(tmpdir(), "ttlog-doc-"));
+ * const log = createLogger({ service: "api", sinks: [memorySink()], snapshot: { dir } });
+ * log.debug("cache miss", { key: "user:7" });
+ * log.warn("slow", { ms: 900 });
+ * const path = await log.snapshot("example");
+ * await log.close();
+ * const read = readFiles([path], { keep: (record) => record.level === "warn" });
+ * assert.deepEqual(read.streams[0].records.map((r) => r.msg), ["slow"]);
+ * assert.equal(read.files[0].events, 2);
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
 export function readFiles(
   paths: readonly string[],
   options: ReadOptions = {},
@@ -432,8 +433,9 @@ export function readFiles(
     try {
       fd = openForReading(fs, path, options.noFollow === true);
     } catch (error) {
-      throw new CliError(
+      throw new ReaderError(
         `ttlog: cannot read ${path}: ${(error as Error).message}`,
+        "file",
       );
     }
     const reader = collector.reader(options.header, options.templates);
@@ -454,8 +456,9 @@ export function readFiles(
     } catch (error) {
       if (!(error instanceof TtlogFormatError)) throw error;
       if (items === 0) {
-        throw new CliError(
+        throw new ReaderError(
           `ttlog: ${path} is not a .ttlog file (${error.message})`,
+          "file",
         );
       }
       collector.summary.error = error.message;
@@ -463,12 +466,13 @@ export function readFiles(
       fs.closeSync(fd);
     }
     if (items === 0) {
-      throw new CliError(
+      throw new ReaderError(
         `ttlog: ${path} is not a .ttlog file (${
           collector.summary.truncatedAt !== undefined
             ? "it ends inside its first chunk"
             : "it holds no chunk"
         })`,
+        "file",
       );
     }
     files.push(collector.summary);

@@ -1,6 +1,9 @@
 /**
- * The event filters that `view`, `tail`, `convert` and `stats` share:
- * `--level`, `--target`, `--grep`, `--where` and `--since`/`--until`.
+ * Event filters: what `ttlog view`, `tail`, `convert` and `stats` and the
+ * dashboard's views select by: `--level`, `--target`, `--grep`, `--where`
+ * and `--since`/`--until`, parsed from option values ({@link parseFilter})
+ * and turned into tests on records ({@link recordTest}) or on a record's
+ * header alone ({@link headerTest}).
  *
  * - `--where key=value`, repeatable, every one must match. The key is a field
  *   name or a dotted path into fields (`user.id=42`); a field whose own name
@@ -22,7 +25,7 @@
 import { Level, LEVEL_NAMES, type LevelName } from "../level.ts";
 import { renderValue } from "../record/decode.ts";
 import { LoggedError, type LogRecord } from "../record/values.ts";
-import { CliError, type ParsedArgs } from "./args.ts";
+import { ReaderError } from "./errors.ts";
 
 /** A `--since`/`--until` bound: an absolute time or a span back from the newest event. */
 export type TimeBound =
@@ -57,7 +60,11 @@ export interface EventFilter {
   readonly until?: TimeBound;
 }
 
-/** Options every filtering command accepts, for {@link parseArgs}. */
+/**
+ * The filter options: their names, that each takes a value, and which may
+ * be given more than once. The shape of the CLI's option specs, so that a
+ * command line parser can take them as they are.
+ */
 export const FILTER_OPTIONS = [
   { name: "--level", value: true },
   { name: "--target", value: true },
@@ -67,49 +74,53 @@ export const FILTER_OPTIONS = [
   { name: "--until", value: true },
 ] as const;
 
-/** Help lines for {@link FILTER_OPTIONS}. */
-export const FILTER_HELP =
-  `  --level L        lowest level shown (trace, debug, info, warn, error, fatal)
-  --target T       only target T and its children (T.x)
-  --grep TEXT      only events whose message or fields contain TEXT
-  --where K=V      only events whose field K renders as V (repeatable, all
-                   must hold); K may be a dotted path (user.id=42); K!=V:
-                   absent or different; K alone: present; !K: absent
-  --since T        only events at or after T; --until T: at or before T.
-  --until T        T is an ISO time (2026-11-25T10:00:00Z; UTC without a
-                   zone) or a duration (500ms, 30s, 5m, 2h, 1d) back from
-                   the newest event in the files, not from now`;
-
 /**
- * Reads the filter options of a parsed command line.
+ * Reads the filter options from their values, as a command line parser
+ * collects them (`--where` may have several; the others one each). Options
+ * that are not filter options are ignored.
  *
- * @param command The command, for error messages.
- * @param parsed The parsed arguments.
+ * @param command Who asks, for error messages (`ttlog view`, `dashboard`).
+ * @param options The values given, by option name (`"--level"`).
  * @returns The filter.
- * @throws {CliError} When a level, condition or time is malformed.
+ * @throws {ReaderError} When a level, condition or time is malformed, or an
+ * option other than `--where` has more than one value.
  *
  * @example Read the filters of `view --level warn --where user.id=42`
  * ```ts
- * import { parseArgs } from "./args.ts";
- * import { FILTER_OPTIONS, readFilter } from "./filter.ts";
+ * import { parseFilter } from "./filter.ts";
  * import assert from "node:assert/strict";
- * const parsed = parseArgs("ttlog view", ["--level", "warn", "--where", "user.id=42"], FILTER_OPTIONS, "");
- * const filter = readFilter("ttlog view", parsed);
+ * const filter = parseFilter("ttlog view", new Map([
+ *   ["--level", ["warn"]],
+ *   ["--where", ["user.id=42"]],
+ * ]));
  * assert.equal(filter.level, "warn");
  * assert.deepEqual(filter.where, [{ text: "user.id=42", key: "user.id", op: "=", value: "42" }]);
  * ```
  */
-export function readFilter(command: string, parsed: ParsedArgs): EventFilter {
-  const get = (name: string) => parsed.options.get(name)?.[0];
+export function parseFilter(
+  command: string,
+  options: ReadonlyMap<string, readonly string[]>,
+): EventFilter {
+  for (const option of FILTER_OPTIONS) {
+    const values = options.get(option.name);
+    if (values !== undefined && values.length > 1 && !("repeat" in option)) {
+      throw new ReaderError(
+        `${command}: ${option.name} is given more than once`,
+        "argument",
+      );
+    }
+  }
+  const get = (name: string) => options.get(name)?.[0];
   let level: LevelName | undefined;
   const levelText = get("--level");
   if (levelText !== undefined) {
     const name = levelText.trim().toLowerCase();
     if (!(LEVEL_NAMES as readonly string[]).includes(name)) {
-      throw new CliError(
+      throw new ReaderError(
         `${command}: --level must be one of ${LEVEL_NAMES.join(", ")}, got ${
           JSON.stringify(levelText)
         }`,
+        "argument",
       );
     }
     level = name as LevelName;
@@ -120,7 +131,7 @@ export function readFilter(command: string, parsed: ParsedArgs): EventFilter {
     level,
     target: get("--target"),
     grep: get("--grep"),
-    where: (parsed.options.get("--where") ?? []).map((text) =>
+    where: (options.get("--where") ?? []).map((text) =>
       parseWhere(command, text)
     ),
     since: sinceText === undefined
@@ -138,7 +149,7 @@ export function readFilter(command: string, parsed: ParsedArgs): EventFilter {
  * @param command The command, for error messages.
  * @param text `key=value`, `key!=value`, `key` or `!key`.
  * @returns The condition.
- * @throws {CliError} When the key is empty or has an empty path part.
+ * @throws {ReaderError} When the key is empty or has an empty path part.
  *
  * @example Parse conditions
  * ```ts
@@ -167,10 +178,11 @@ export function parseWhere(command: string, text: string): WhereCondition {
     value = text.slice(eq + 1);
   }
   if (key === "" || key.split(".").includes("")) {
-    throw new CliError(
+    throw new ReaderError(
       `${command}: --where ${
         JSON.stringify(text)
       } needs a field name or a dotted path (key=value, key!=value, key or !key; for example user.id=42)`,
+      "argument",
     );
   }
   return { text, key, op, value };
@@ -194,7 +206,7 @@ const ISO =
  * @param option `--since` or `--until`.
  * @param text An ISO time or a duration.
  * @returns The bound.
- * @throws {CliError} When `text` is neither.
+ * @throws {ReaderError} When `text` is neither.
  *
  * @example Parse times
  * ```ts
@@ -244,10 +256,11 @@ export function parseTime(
     }
     if (valid && Number.isFinite(ms)) return { kind: "absolute", ms };
   }
-  throw new CliError(
+  throw new ReaderError(
     `${command}: ${option} ${
       JSON.stringify(text)
     } is not a time: give an ISO time (2026-11-25T10:00:00Z, UTC when no zone is given) or a duration back from the newest event (500ms, 30s, 5m, 2h, 1d)`,
+    "argument",
   );
 }
 
@@ -293,22 +306,7 @@ export type RecordTest = (record: LogRecord) => boolean;
  * ```
  */
 export function recordTest(filter: EventFilter): RecordTest | undefined {
-  const tests: RecordTest[] = [];
-  if (filter.level !== undefined && filter.level !== "trace") {
-    const allowed = new Set<string>(
-      LEVEL_NAMES.filter((name) => Level[name] >= Level[filter.level!]),
-    );
-    tests.push((record) => allowed.has(record.level));
-  }
-  const target = filter.target;
-  if (target !== undefined) {
-    const prefix = target + ".";
-    tests.push((record) =>
-      record.target === target || record.target.startsWith(prefix)
-    );
-  }
-  const absolute = timeTest(filter, NaN);
-  if (absolute !== undefined) tests.push(absolute);
+  const tests: RecordTest[] = eventTests(filter);
   for (const condition of filter.where ?? []) tests.push(whereTest(condition));
   const grep = filter.grep;
   if (grep !== undefined) {
@@ -316,10 +314,111 @@ export function recordTest(filter: EventFilter): RecordTest | undefined {
       record.msg.includes(grep) || fieldsText(record.fields).includes(grep)
     );
   }
+  return allOf(tests);
+}
+
+/**
+ * An event as a test sees it when its fields are at hand only as JSON text:
+ * the dashboard's live tail, which gets each event as the line sent to the
+ * page, with its header values beside it.
+ */
+export interface EventText {
+  /** Milliseconds since the Unix epoch. */
+  readonly time: number;
+  /** The level name. */
+  readonly level: LevelName;
+  /** The target. */
+  readonly target: string;
+  /** The message. */
+  readonly msg: string;
+  /** The fields as the text of one JSON object: what `--grep` searches. */
+  readonly fieldsJson: string;
+}
+
+/** A test built once from a filter, for events as text. */
+export type TextTest = (event: EventText) => boolean;
+
+/**
+ * The test of {@link recordTest} for events as text: level, target,
+ * absolute times, and `--grep` in the message or the fields' JSON text.
+ *
+ * @param command Who asks, for the error message.
+ * @param filter The filter.
+ * @returns The test, or undefined when the filter keeps every event.
+ * @throws {ReaderError} When the filter has `--where` conditions or a
+ * relative time, which text alone cannot answer (kind `"argument"`).
+ *
+ * @example Errors from db that mention "down"
+ * ```ts
+ * import { textTest } from "./filter.ts";
+ * import assert from "node:assert/strict";
+ * const test = textTest("dashboard", { level: "error", target: "db", grep: "down" })!;
+ * const event = { time: 0, level: "error" as const, target: "db.pool", msg: "", fieldsJson: '{"state":"down"}' };
+ * assert.equal(test(event), true);
+ * assert.equal(test({ ...event, fieldsJson: "{}" }), false);
+ * ```
+ */
+export function textTest(
+  command: string,
+  filter: EventFilter,
+): TextTest | undefined {
+  if ((filter.where ?? []).length > 0 || needsNewest(filter)) {
+    throw new ReaderError(
+      `${command}: --where and relative times need the events' fields and the newest event; this reader has neither`,
+      "argument",
+    );
+  }
+  const tests: TextTest[] = eventTests(filter);
+  const grep = filter.grep;
+  if (grep !== undefined) {
+    tests.push((event) =>
+      event.msg.includes(grep) || event.fieldsJson.includes(grep)
+    );
+  }
+  return allOf(tests);
+}
+
+/** What the level, target and time tests look at. */
+interface EventHead {
+  readonly time: number;
+  readonly level: string;
+  readonly target: string;
+}
+
+/** The tests on level, target and absolute times that every event answers. */
+function eventTests<T extends EventHead>(
+  filter: EventFilter,
+): ((event: T) => boolean)[] {
+  const tests: ((event: T) => boolean)[] = [];
+  if (filter.level !== undefined && filter.level !== "trace") {
+    const allowed = new Set<string>(
+      LEVEL_NAMES.filter((name) => Level[name] >= Level[filter.level!]),
+    );
+    tests.push((event) => allowed.has(event.level));
+  }
+  const target = filter.target;
+  if (target !== undefined) {
+    const prefix = target + ".";
+    tests.push((event) =>
+      event.target === target || event.target.startsWith(prefix)
+    );
+  }
+  const bounds = timeBounds(filter, NaN);
+  if (bounds !== undefined) {
+    const [low, high] = bounds;
+    tests.push((event) => event.time >= low && event.time <= high);
+  }
+  return tests;
+}
+
+/** One test that holds when all of `tests` hold (cheapest first). */
+function allOf<T>(
+  tests: readonly ((event: T) => boolean)[],
+): ((event: T) => boolean) | undefined {
   if (tests.length === 0) return undefined;
   if (tests.length === 1) return tests[0];
-  return (record) => {
-    for (let i = 0; i < tests.length; i++) if (!tests[i](record)) return false;
+  return (event) => {
+    for (let i = 0; i < tests.length; i++) if (!tests[i](event)) return false;
     return true;
   };
 }
@@ -411,6 +510,17 @@ export function timeTest(
   filter: EventFilter,
   newest: number,
 ): RecordTest | undefined {
+  const bounds = timeBounds(filter, newest);
+  if (bounds === undefined) return undefined;
+  const [low, high] = bounds;
+  return (record) => record.time >= low && record.time <= high;
+}
+
+/** The bounds {@link timeTest} tests, or undefined when there are none. */
+function timeBounds(
+  filter: EventFilter,
+  newest: number,
+): [low: number, high: number] | undefined {
   const pick = (bound: TimeBound | undefined): number | undefined => {
     if (bound === undefined) return undefined;
     if (Number.isNaN(newest)) {
@@ -421,9 +531,7 @@ export function timeTest(
   const since = pick(filter.since);
   const until = pick(filter.until);
   if (since === undefined && until === undefined) return undefined;
-  const low = since ?? -Infinity;
-  const high = until ?? Infinity;
-  return (record) => record.time >= low && record.time <= high;
+  return [since ?? -Infinity, until ?? Infinity];
 }
 
 function fieldsText(fields: Record<string, unknown>): string {
