@@ -1,4 +1,4 @@
-// The layout rules of docs/DESIGN.md, checked: no file under src/ over 800
+// The layout rules of docs/DESIGN.md ("The map"), checked: no file under src/ over 800
 // lines, no import cycle (type-only imports included), the dashboard
 // imports nothing from the CLI, and the root export stays small. Run
 // `node scripts/layout.mjs` for a report; tests/layout_test.ts asserts it.
