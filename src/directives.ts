@@ -15,7 +15,8 @@
  * @module
  */
 
-import { Level, type LevelValue, TtlogConfigError } from "./level.ts";
+import { TtlogConfigError } from "./errors.ts";
+import { Level, type LevelValue } from "./level.ts";
 
 /**
  * One `target=level` entry of a directives spec.

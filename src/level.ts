@@ -8,7 +8,6 @@
  */
 
 import { TtlogConfigError } from "./errors.ts";
-export { TtlogConfigError } from "./errors.ts";
 
 /**
  * The six level names, lowest first.

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TtlogConfigError } from "../src/level.ts";
+import { TtlogConfigError } from "../src/errors.ts";
 import { runTool } from "./helpers.ts";
 import { TtlogFormatError } from "../src/record/decode.ts";
 import {

@@ -7,7 +7,8 @@ import {
   minLevel,
   parseDirectives,
 } from "../src/directives.ts";
-import { Level, TtlogConfigError } from "../src/level.ts";
+import { TtlogConfigError } from "../src/errors.ts";
+import { Level } from "../src/level.ts";
 
 const { trace, debug, info, warn, error, fatal, off } = Level;
 

@@ -8,7 +8,8 @@ import {
   type LogRecord,
   Marker,
 } from "../src/record/values.ts";
-import { LEVEL_NAMES, type LevelName, TtlogConfigError } from "../src/level.ts";
+import { TtlogConfigError } from "../src/errors.ts";
+import { LEVEL_NAMES, type LevelName } from "../src/level.ts";
 
 const TIME = Date.UTC(2026, 10, 25, 15, 4, 2, 123);
 const ISO = "2026-11-25T15:04:02.123Z";

@@ -16,7 +16,7 @@ import { requestLogging as honoLogging } from "../src/hono.ts";
 import { requestLogging as elysiaLogging } from "../src/elysia.ts";
 import { detectRuntime } from "../src/runtime/mod.ts";
 import { memorySink } from "../src/sinks/memory.ts";
-import { TtlogConfigError } from "../src/level.ts";
+import { TtlogConfigError } from "../src/errors.ts";
 import { serve, type Served } from "./fixtures/serve.ts";
 
 const runtime = detectRuntime().name;

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { createLogger, internals } from "../src/logger/logger.ts";
 import type { LoggerOptions } from "../src/logger/options.ts";
 import type { Logger } from "../src/logger/types.ts";
-import { TtlogConfigError } from "../src/level.ts";
+import { TtlogConfigError } from "../src/errors.ts";
 import { LoggedError, type LogRecord, Marker } from "../src/record/values.ts";
 import { fileSink } from "../src/sinks/file.ts";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";

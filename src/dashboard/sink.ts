@@ -11,7 +11,8 @@
  */
 
 import { ndjsonFormatter } from "../format/ndjson.ts";
-import { Level, TtlogConfigError } from "../level.ts";
+import { TtlogConfigError } from "../errors.ts";
+import { Level } from "../level.ts";
 import type { LogRecord } from "../record/values.ts";
 import {
   BUILTIN_SINK_MODULE,
