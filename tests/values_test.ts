@@ -12,9 +12,8 @@ import {
   lossRecords,
   memoryLogger,
   mulberry32,
-  pick,
-  randomInt,
 } from "./helpers.ts";
+import { NUMBERS, randomValue, STRINGS } from "./fixtures/values.ts";
 
 const DEPTH = 6;
 const ITEMS = 100;
@@ -144,40 +143,6 @@ async function roundTrip(
   return got.map((r) => r.fields.v);
 }
 
-const NUMBERS = [
-  0,
-  1,
-  -1,
-  63,
-  64,
-  -64,
-  -65,
-  127,
-  128,
-  2147483647,
-  -2147483648,
-  2 ** 31,
-  -(2 ** 31) - 1,
-  2 ** 32,
-  2 ** 53 - 1,
-  -(2 ** 53 - 1),
-  2 ** 53,
-  0.5,
-  -1.25,
-  Math.PI,
-  NaN,
-  -0,
-  Infinity,
-  -Infinity,
-  Number.MIN_VALUE,
-  -Number.MIN_VALUE,
-  Number.EPSILON,
-  Number.MAX_VALUE,
-  -Number.MAX_VALUE,
-  1e-300,
-  1e300,
-];
-
 test("numbers round-trip exactly: ints, int32 bounds, 2^53, NaN, -0, infinities", async () => {
   const got = await roundTrip(NUMBERS);
   NUMBERS.forEach((n, i) => {
@@ -189,35 +154,6 @@ test("booleans, null and undefined round-trip", async () => {
   const got = await roundTrip([true, false, null, undefined]);
   assert.deepStrictEqual(got, [true, false, null, undefined]);
 });
-
-const STRINGS = [
-  "",
-  "a",
-  "hello, world",
-  "x".repeat(127),
-  "x".repeat(128),
-  "x".repeat(300),
-  "é",
-  "héllo €uro",
-  "日本語のテキスト",
-  "😀",
-  "a😀b🎉c",
-  "\u0000\u0001\n\t\u007f",
-  "\uD800",
-  "\uDC00",
-  "\uD800x",
-  "x\uD800",
-  "a\uD800b",
-  "\uDC00x",
-  "x\uDC00",
-  "a\uDC00b",
-  "\uDC00\uD800",
-  "\uD83D\uD83D\uDE00",
-  "😀\uD800" + "y".repeat(40),
-  "\uDBFF\uDFFF",
-  "\u{10FFFF}\u0800\u07FF\u0080",
-  "\uFFFD\uFFFF",
-];
 
 test("strings round-trip: empty, ASCII, multi-byte, pairs, lone surrogates", async () => {
   const got = await roundTrip(STRINGS);
@@ -597,182 +533,6 @@ test("a template value too big for the record does not break the record", async 
 });
 
 // ---- property-style round trips ----
-
-const CHARS = [
-  "a",
-  "Z",
-  "0",
-  " ",
-  "-",
-  "\n",
-  "\u0000",
-  "é",
-  "ß",
-  "€",
-  "日",
-  "😀",
-  "🎉",
-  "\uD83D",
-  "\uDE00",
-  "\uFEFF",
-  "\u2028",
-  "\uFFFF",
-];
-
-function randomString(random: () => number, maxLength: number): string {
-  let s = "";
-  const n = randomInt(random, maxLength + 1);
-  for (let i = 0; i < n; i++) s += pick(random, CHARS);
-  return s;
-}
-
-function randomKey(random: () => number): string {
-  const roll = random();
-  if (roll < 0.05) return "k".repeat(257 + randomInt(random, 40)); // inline
-  if (roll < 0.1) return randomString(random, 6) || "empty";
-  return pick(random, [
-    "id",
-    "name",
-    "user",
-    "ms",
-    "0",
-    "17",
-    "",
-    "a b",
-    "ключ",
-    "😀",
-    "constructor",
-    "toString",
-    "hasOwnProperty",
-  ]);
-}
-
-function randomNumber(random: () => number): number {
-  const roll = random();
-  if (roll < 0.3) return pick(random, NUMBERS);
-  if (roll < 0.6) return (random() * 2 ** 32) | 0;
-  if (roll < 0.8) return (random() - 0.5) * 10 ** randomInt(random, 40);
-  return Math.round((random() - 0.5) * 2 ** 53);
-}
-
-const ERROR_CLASSES = [Error, TypeError, RangeError, SyntaxError];
-
-/** A random value; `ancestors` are the containers it will be placed in. */
-function randomValue(
-  random: () => number,
-  ancestors: object[],
-  budget: { nodes: number },
-): unknown {
-  budget.nodes--;
-  const leaf = budget.nodes <= 0 || ancestors.length > 8;
-  const roll = random();
-  if (!leaf && ancestors.length > 0 && roll < 0.03) {
-    return pick(random, ancestors); // a cycle
-  }
-  if (leaf || roll < 0.55) {
-    switch (randomInt(random, 11)) {
-      case 0:
-      case 1:
-        return randomNumber(random);
-      case 2:
-      case 3:
-        return randomString(random, 24);
-      case 4:
-        return random() < 0.5;
-      case 5:
-        return random() < 0.5 ? null : undefined;
-      case 6: {
-        const digits = BigInt(Math.floor(random() * 2 ** 52)) **
-          BigInt(1 + randomInt(random, 4));
-        return random() < 0.5 ? digits : -digits;
-      }
-      case 7:
-        return random() < 0.2
-          ? new Date(NaN)
-          : new Date(Math.round((random() - 0.3) * 4e12));
-      case 8:
-        return Symbol(randomString(random, 5));
-      case 9: {
-        const fn = [function () {}][0];
-        if (random() < 0.5) {
-          Object.defineProperty(fn, "name", { value: randomString(random, 6) });
-        }
-        return fn;
-      }
-      default:
-        return randomString(random, 3);
-    }
-  }
-  const kind = randomInt(random, 10);
-  if (kind < 3) {
-    const array: unknown[] = [];
-    const inner = [...ancestors, array];
-    const n = random() < 0.03
-      ? 101 + randomInt(random, 40)
-      : randomInt(random, 5);
-    for (let i = 0; i < n; i++) {
-      array.push(
-        n > 100 ? randomInt(random, 1000) : randomValue(random, inner, budget),
-      );
-    }
-    return array;
-  }
-  if (kind < 6) {
-    const object: Record<string, unknown> = {};
-    const inner = [...ancestors, object];
-    const n = random() < 0.03
-      ? 101 + randomInt(random, 40)
-      : randomInt(random, 5);
-    for (let i = 0; i < n; i++) {
-      const key = n > 100 ? `k${i}` : randomKey(random);
-      const value = n > 100 ? i : randomValue(random, inner, budget);
-      if (random() < 0.05) {
-        Object.defineProperty(object, "__proto__", {
-          value,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      } else object[key] = value;
-    }
-    return object;
-  }
-  if (kind === 6) {
-    const map = new Map<unknown, unknown>();
-    const inner = [...ancestors, map];
-    const n = randomInt(random, 4);
-    for (let i = 0; i < n; i++) {
-      map.set(
-        randomValue(random, inner, budget),
-        randomValue(random, inner, budget),
-      );
-    }
-    return map;
-  }
-  if (kind === 7) {
-    const set = new Set<unknown>();
-    const inner = [...ancestors, set];
-    const n = randomInt(random, 4);
-    for (let i = 0; i < n; i++) set.add(randomValue(random, inner, budget));
-    return set;
-  }
-  const ErrorClass = pick(random, ERROR_CLASSES);
-  const error = new ErrorClass(randomString(random, 12)) as
-    & Error
-    & Record<string, unknown>;
-  const inner = [...ancestors, error];
-  if (random() < 0.5) error.cause = randomValue(random, inner, budget);
-  if (random() < 0.3) error.name = randomString(random, 8) || "CustomError";
-  const props = randomInt(random, 3);
-  for (let i = 0; i < props; i++) {
-    error[pick(random, ["code", "status", "detail"])] = randomValue(
-      random,
-      inner,
-      budget,
-    );
-  }
-  return error;
-}
 
 async function propertyRun(
   seed: number,

@@ -10,12 +10,8 @@
  */
 
 import type { LevelValue } from "../level.ts";
-import {
-  type DictionaryMemory,
-  DictionaryReader,
-  entryLength,
-} from "../record/dictionary.ts";
-import { decodeEvent, ValueReader } from "../record/decode.ts";
+import { entryLength } from "../record/dictionary.ts";
+import { decodeEvent } from "../record/decode.ts";
 import type { LogRecord } from "../record/values.ts";
 import {
   alignedLength,
@@ -23,13 +19,11 @@ import {
   CTL_COMMIT,
   CTL_DROPPED,
   CTL_READ,
-  CTL_REGISTERED,
   CTL_TAIL,
   HEADER_BYTES,
   KIND_EVENT,
   KIND_PAD,
   recordKind,
-  type RingMemory,
   S_DROPS_REPORTED,
   S_EMITTED,
   S_FILTERED,
@@ -44,6 +38,8 @@ import type {
   SinkDelivery,
 } from "../sinks/sink.ts";
 import type { ReplayDelivery } from "../snapshot/replay.ts";
+import { LinePass } from "./lines.ts";
+import { mergeByTime, type ProducerSource, Source } from "./source.ts";
 
 /** Records read from one ring per pass, at most (keeps each pass short). */
 const BATCH_RECORDS = 4096;
@@ -68,56 +64,12 @@ export interface SinkMetrics {
 /** Reports a problem of ttlog itself (a failing sink, a corrupt record) to the user. */
 export type Reporter = (message: string) => void;
 
-/** What the drain needs to know about one producer. */
-export interface ProducerSource {
-  /** The producer's ring. */
-  readonly ring: RingMemory;
-  /** The producer's dictionary. */
-  readonly dictionary: DictionaryMemory;
-}
-
-class Source {
-  readonly ring: RingMemory;
-  readonly reader: ValueReader;
-  readonly dictionary: DictionaryMemory;
-  /** The producer's index: its position among the drain's sources. */
-  readonly index: number;
-  read = 0;
-  expectedSeq = 0;
-  droppedSeen = 0;
-  /** Emit levels by target id (targets of records the drain has read). */
-  readonly emitById: (LevelValue | undefined)[] = [];
-  /** Sequence numbers of the events of the pass being read. */
-  readonly seqs: number[] = [];
-  /** For raw sinks: emitted records copied out of the ring this pass. */
-  raw: Uint8Array = new Uint8Array(0);
-  rawBytes = 0;
-  rawCount = 0;
-  /** Dictionary bytes and entries already handed to raw sinks. */
-  entryBytesSent = 0;
-  entriesSent = 0;
-
-  constructor(source: ProducerSource, index: number) {
-    this.ring = source.ring;
-    this.dictionary = source.dictionary;
-    this.index = index;
-    this.reader = new ValueReader(new DictionaryReader(source.dictionary));
-    // A drain that takes over a ring (the worker failed) starts where the
-    // last one stopped, and counts drops from there.
-    this.read = Atomics.load(source.ring.ctl, CTL_READ);
-    this.expectedSeq = this.read === 0 ? 0 : -1;
-    // Drops are reported from what earlier drains reported (kept in the
-    // ring), not from now: drops before this drain existed count too.
-    this.droppedSeen = source.ring.stats[S_DROPS_REPORTED];
-    Atomics.store(source.ring.ctl, CTL_REGISTERED, 1);
-    Atomics.notify(source.ring.ctl, CTL_REGISTERED);
-  }
-}
-
 interface SinkState {
   readonly sink: Sink;
   /** Whether it takes raw batches (`writeRaw`) instead of records. */
   readonly raw: boolean;
+  /** Whether it takes NDJSON lines (`writeLines`) instead of records. */
+  readonly lines: boolean;
   readonly metrics: SinkMetrics;
   pending: Set<Promise<void>>;
   lastReport: number;
@@ -141,26 +93,6 @@ export interface DrainCounters {
 
 /** Pass durations kept for percentiles. */
 export const PASS_TIMES = 256;
-
-/**
- * Merges per-producer batches by time. Each producer's own order is kept
- * even if its clock stepped back: only the heads are compared.
- */
-function mergeByTime(parts: LogRecord[][]): LogRecord[] {
-  const out: LogRecord[] = [];
-  const heads = parts.map(() => 0);
-  for (;;) {
-    let best = -1;
-    for (let i = 0; i < parts.length; i++) {
-      if (
-        heads[i] < parts[i].length &&
-        (best < 0 || parts[i][heads[i]].time < parts[best][heads[best]].time)
-      ) best = i;
-    }
-    if (best < 0) return out;
-    out.push(parts[best][heads[best]++]);
-  }
-}
 
 /** The p-th percentile (0-1) of the first `count` values (unsorted input). */
 export function percentile(
@@ -208,6 +140,8 @@ export class Drain {
   #decode: boolean;
   /** Whether any sink takes raw batches. */
   #raw: boolean;
+  /** The pass's NDJSON lines, when some sink takes them. */
+  #lines: LinePass | undefined;
 
   constructor(options: {
     service: string;
@@ -221,11 +155,15 @@ export class Drain {
     this.#sinks = options.sinks.map((sink) => ({
       sink,
       raw: typeof sink.writeRaw === "function",
+      lines: sink.lines === "ndjson" && typeof sink.writeLines === "function",
       metrics: { written: 0, dropped: 0, errors: 0 },
       pending: new Set(),
       lastReport: -Infinity,
     }));
-    this.#decode = this.#sinks.some((state) => !state.raw);
+    this.#decode = this.#sinks.some((state) => !state.raw && !state.lines);
+    this.#lines = this.#sinks.some((state) => !state.raw && state.lines)
+      ? new LinePass(this.#service)
+      : undefined;
     this.#raw = this.#sinks.some((state) => state.raw);
   }
 
@@ -299,7 +237,10 @@ export class Drain {
       }
       batch = parts.length === 1 ? parts[0] : mergeByTime(parts);
     }
-    if (batch.length > 0 || raw.length > 0) this.#deliver(batch, raw);
+    const lines = this.#lines?.take();
+    if (batch.length > 0 || raw.length > 0 || lines !== undefined) {
+      this.#deliver(batch, raw, lines);
+    }
     if (read > 0) {
       const times = this.passTimes;
       times[this.counters.passes % times.length] = performance.now() - started;
@@ -310,6 +251,11 @@ export class Drain {
 
   /** Durations of the most recent passes, in ms (a ring indexed by `passes`). */
   readonly passTimes: Float64Array = new Float64Array(PASS_TIMES);
+
+  /** NDJSON lines written straight from record bytes, and by the formatter. */
+  get lineCounts(): { fast: number; slow: number } {
+    return this.#lines?.counts ?? { fast: 0, slow: 0 };
+  }
 
   /** How many producers are registered. */
   get producers(): number {
@@ -331,6 +277,11 @@ export class Drain {
     const begin = read;
     const decode = this.#decode;
     const copy = this.#raw;
+    const lines = this.#lines;
+    const lineCache = lines === undefined
+      ? undefined
+      : source.lineCache ??= lines.cache(source.reader.dictionary);
+    lines?.beginSource(this.#sources.length > 1);
     const seqs = source.seqs;
     seqs.length = 0;
     source.rawBytes = 0;
@@ -371,12 +322,23 @@ export class Drain {
         let emitted = false;
         if (emit === undefined || level > 5) undecodable++;
         else if (level < emit) filtered++;
-        else if (!decode) emitted = true;
+        else if (!decode && lines === undefined) emitted = true;
         else {
           try {
-            batch.push(
-              decodeEvent(source.reader, u8, index, end, this.#service),
-            );
+            let record: LogRecord | undefined;
+            if (decode) {
+              record = decodeEvent(
+                source.reader,
+                u8,
+                index,
+                end,
+                this.#service,
+              );
+              batch.push(record);
+            }
+            lines?.record(lineCache!, u8, index, end, () =>
+              record ??
+                decodeEvent(source.reader, u8, index, end, this.#service));
             emitted = true;
           } catch {
             // Sound framing, bad content: skip this record alone (its length
@@ -401,6 +363,7 @@ export class Drain {
     const tailAfter = Atomics.load(ctl, CTL_TAIL);
     if (((tailAfter - begin) | 0) > 0) {
       batch.length = first;
+      lines?.rewindSource();
       source.read = tailAfter;
       Atomics.store(ctl, CTL_READ, tailAfter);
       return this.#readSource(source, batch, raw);
@@ -522,14 +485,17 @@ export class Drain {
       losses.push({ lost: newlyDropped, reason: "dropped: the ring was full" });
     }
     this.counters.lossRecords += losses.length;
+    // Overwritten and undecodable events came before this batch's records;
+    // drops are reported after them.
+    const time = losses.length > 0 ? Date.now() : 0;
+    const records = losses.map((loss) => this.#lossRecord(loss, time));
+    const drop = newlyDropped > 0 ? records.pop() : undefined;
+    records.reverse();
     if (losses.length > 0 && this.#decode) {
-      // Overwritten and undecodable events came before this batch's records;
-      // drops are reported after them.
-      const time = Date.now();
-      const records = losses.map((loss) => this.#lossRecord(loss, time));
-      if (newlyDropped > 0) batch.push(records.pop()!);
-      batch.splice(first, 0, ...records.reverse());
+      if (drop !== undefined) batch.push(drop);
+      batch.splice(first, 0, ...records);
     }
+    this.#lines?.endSource(records, drop);
     if (this.#raw && (source.rawCount > 0 || losses.length > 0)) {
       raw.push({
         service: this.#service,
@@ -638,12 +604,20 @@ export class Drain {
     return level;
   }
 
-  #deliver(batch: LogRecord[], raw: RawBatch[]): void {
+  #deliver(
+    batch: LogRecord[],
+    raw: RawBatch[],
+    lines: { bytes: Uint8Array; count: number } | undefined,
+  ): void {
     let rawSize = 0;
     for (const part of raw) rawSize += part.count + part.losses.length;
     for (const state of this.#sinks) {
       if (state.raw) {
         if (raw.length > 0) this.#write(state, raw, rawSize, 1);
+      } else if (state.lines) {
+        if (lines !== undefined) {
+          this.#write(state, lines.bytes, lines.count, 1);
+        }
       } else if (batch.length > 0) this.#write(state, batch, batch.length, 1);
     }
   }
@@ -655,7 +629,7 @@ export class Drain {
    */
   #write(
     state: SinkState,
-    batch: LogRecord[] | RawBatch[],
+    batch: LogRecord[] | RawBatch[] | Uint8Array,
     size: number,
     attempt: number,
   ): void {
@@ -679,6 +653,8 @@ export class Drain {
     try {
       const result = state.raw
         ? state.sink.writeRaw!(batch as RawBatch[])
+        : batch instanceof Uint8Array
+        ? state.sink.writeLines!(batch, size)
         : state.sink.write(batch as LogRecord[]);
       if (result instanceof Promise) {
         const tracked: Promise<void> = result.then(

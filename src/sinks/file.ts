@@ -262,6 +262,22 @@ export function fileSink(options: FileSinkOptions): Sink {
   return {
     name: `file:${settings.path}`,
     spec,
+    // NDJSON lines come written by the drain, straight from the ring.
+    ...(settings.format === "ndjson"
+      ? {
+        lines: "ndjson" as const,
+        writeLines(bytes: Uint8Array, count: number): void {
+          try {
+            writer.prepare();
+          } catch (error) {
+            writer.lost += count;
+            throw error;
+          }
+          if (settings.compression === "none") writer.writeBytes(bytes, count);
+          else writer.bufferBytes(bytes, count);
+        },
+      }
+      : {}),
     write(records: readonly LogRecord[]): void {
       try {
         writer.prepare();

@@ -88,8 +88,12 @@ export class FileWriter {
   #closed = false;
   /** Whether anything was written yet (see `prepare`). */
   #used = false;
-  /** Lines waiting to be compressed, and their length in UTF-16 units. */
-  #pending: string[] = [];
+  /**
+   * Lines waiting to be compressed (text, or UTF-8 batches of lines), how
+   * many, and their length (UTF-16 units of text, bytes of batches).
+   */
+  #pending: (string | Uint8Array)[] = [];
+  #pendingLines = 0;
   #pendingChars = 0;
   #pendingSince = 0;
   /** Records whose bytes reached the file, and those a failed write lost. */
@@ -144,7 +148,11 @@ export class FileWriter {
    * a failed write did not finish, lost.
    */
   writeText(text: string, count: number): void {
-    const all = this.#encoder.encode(text);
+    this.writeBytes(this.#encoder.encode(text), count);
+  }
+
+  /** As {@link writeText}, for lines already UTF-8. */
+  writeBytes(all: Uint8Array, count: number): void {
     try {
       this.#writeText(all);
       this.delivered += count;
@@ -189,20 +197,11 @@ export class FileWriter {
     // Lines of this batch not buffered yet when a write fails are lost too.
     let taken = 0;
     try {
-      if (this.#rotateDue()) {
-        this.#emitPending();
-        this.#rotateIfOld();
-      }
-      const now = Date.now();
-      if (
-        this.#pending.length > 0 &&
-        now - this.#pendingSince >= COMPRESS_DELAY_MS
-      ) {
-        this.#emitPending();
-      }
+      const now = this.#startBuffering();
       for (const line of lines) {
         if (this.#pending.length === 0) this.#pendingSince = now;
         this.#pending.push(line);
+        this.#pendingLines++;
         this.#pendingChars += line.length;
         taken++;
         if (this.#pendingChars >= this.#chunkChars) this.#emitPending();
@@ -211,6 +210,54 @@ export class FileWriter {
       this.lost += lines.length - taken;
       throw error;
     }
+  }
+
+  /**
+   * As {@link bufferLines}, for `count` lines already UTF-8: a chunk still
+   * ends after the line that fills it.
+   */
+  bufferBytes(bytes: Uint8Array, count: number): void {
+    let taken = 0;
+    try {
+      this.#startBuffering();
+      let rest = bytes;
+      while (rest.length > 0) {
+        if (this.#pending.length === 0) this.#pendingSince = Date.now();
+        const room = this.#chunkChars - this.#pendingChars;
+        let cut = rest.length;
+        if (room <= rest.length) {
+          const end = rest.indexOf(NEWLINE, Math.max(0, room - 1));
+          cut = end < 0 ? rest.length : end + 1;
+        }
+        const piece = rest.subarray(0, cut);
+        const lines = cut === rest.length ? count - taken : linesIn(piece, 0);
+        this.#pending.push(piece);
+        this.#pendingLines += lines;
+        this.#pendingChars += piece.length;
+        taken += lines;
+        rest = rest.subarray(cut);
+        if (this.#pendingChars >= this.#chunkChars) this.#emitPending();
+      }
+    } catch (error) {
+      this.lost += count - taken;
+      throw error;
+    }
+  }
+
+  /** Before lines are buffered: rotation, and a chunk that waited long enough. */
+  #startBuffering(): number {
+    if (this.#rotateDue()) {
+      this.#emitPending();
+      this.#rotateIfOld();
+    }
+    const now = Date.now();
+    if (
+      this.#pending.length > 0 &&
+      now - this.#pendingSince >= COMPRESS_DELAY_MS
+    ) {
+      this.#emitPending();
+    }
+    return now;
   }
 
   flush(): void {
@@ -273,11 +320,20 @@ export class FileWriter {
   /** Compresses the buffered lines into one gzip member or LZ4 frame. */
   #emitPending(): void {
     if (this.#pending.length === 0) return;
-    const text = this.#pending.join("");
-    const count = this.#pending.length;
+    const pending = this.#pending;
+    const count = this.#pendingLines;
     this.#pending = [];
+    this.#pendingLines = 0;
     this.#pendingChars = 0;
-    const data = this.#encoder.encode(text);
+    const data = pending.length === 1 && typeof pending[0] !== "string"
+      ? pending[0]
+      : pending.every((piece) => typeof piece === "string")
+      ? this.#encoder.encode(pending.join(""))
+      : concatBytes(
+        pending.map((piece) =>
+          typeof piece === "string" ? this.#encoder.encode(piece) : piece
+        ),
+      );
     // gzip members carry their length (as .ttlog's do), so that a member a
     // crash cut can be found and cut off before appending (file_repair.ts).
     const chunk = this.#settings.compression === "gzip"
@@ -564,4 +620,16 @@ export function openMessage(path: string, error: unknown): string {
   return `fileSink: cannot open ${JSON.stringify(path)} for appending${hint}: ${
     describeError(error)
   }`;
+}
+
+function concatBytes(pieces: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const piece of pieces) size += piece.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return out;
 }

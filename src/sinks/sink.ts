@@ -42,6 +42,20 @@ export interface Sink {
    * or above their target's emit level, plus their losses.
    */
   writeRaw?(batches: readonly RawBatch[]): void | Promise<void>;
+  /**
+   * Set to `"ndjson"` by a sink that writes `ndjsonFormatter()` lines (with
+   * its default options) and has {@link writeLines}: the drain then writes
+   * those lines itself, straight from the ring's bytes, and decodes nothing
+   * for the sink.
+   */
+  readonly lines?: "ndjson";
+  /**
+   * With {@link lines}: takes a batch of `count` lines, UTF-8, each ending
+   * with `\n`, byte for byte what `ndjsonFormatter()` makes of the records
+   * `write` would have had (loss records included). `write` is still called
+   * for what the drain hands over as records (a replay).
+   */
+  writeLines?(bytes: Uint8Array, count: number): void | Promise<void>;
   /** Pushes anything buffered to its destination. */
   flush?(): void | Promise<void>;
   /** Flushes and releases the destination; called once. */
