@@ -16,6 +16,7 @@
  */
 
 import { readFileSync } from "node:fs";
+import process from "node:process";
 import { setImmediate } from "node:timers";
 import { measure } from "mitata";
 
@@ -284,10 +285,17 @@ export function printRows(rows: readonly BenchRow[]): void {
 
 /**
  * The process's CPU time so far, every thread (a drain worker, a runtime's
- * own threads) in ns, from /proc/self/stat; undefined where there is none.
- * Its unit is a clock tick (10 ms): measure runs of a second or more.
+ * own threads), in ns: getrusage through `process.cpuUsage()` (microseconds;
+ * Deno, Bun and Node count every thread in it), else /proc/self/stat (clock
+ * ticks of 10 ms); undefined where there is neither.
  */
 export function processCpuNs(): number | undefined {
+  try {
+    const usage = process.cpuUsage();
+    return (usage.user + usage.system) * 1000;
+  } catch {
+    // No process.cpuUsage: /proc below.
+  }
   try {
     const stat = readFileSync("/proc/self/stat", "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");

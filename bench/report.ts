@@ -26,6 +26,7 @@ const SCENARIO_ORDER = [
   "snapshot",
   "http_serve",
   "replay",
+  "cpu",
   "codec",
 ];
 
@@ -115,6 +116,8 @@ interface ResultFile {
   pinned?: boolean;
   /** replay: the process's CPU ns per request, by case. */
   processCpuNsPerRequest?: Record<string, number>;
+  /** cpu: pino's CPU per event over each case's. */
+  cpuRatios?: Record<string, number>;
 }
 
 type ByRuntime = Partial<Record<RuntimeName, ResultFile>>;
@@ -748,6 +751,38 @@ function replaySection(byRuntime: ByRuntime): string {
   ].join("\n");
 }
 
+function cpuSection(byRuntime: ByRuntime): string {
+  const ratioRows = ["ttlog, drain in its worker", "ttlog, drain inline"].map(
+    (name) => [
+      name,
+      ...perRuntime(byRuntime, (f) => f.cpuRatios?.[name]).map((r) =>
+        finite(r) ? `${r.toFixed(1)}x` : DASH
+      ),
+    ],
+  );
+  return [
+    "## Process CPU per event: every thread, ttlog beside pino and LogTape",
+    "",
+    "`bench/cpu.ts`. What the whole process pays (the caller, ttlog's drain",
+    "worker, pino's and the runtime's own threads: getrusage through",
+    "`process.cpuUsage()`) for 500,000 reference events written as NDJSON",
+    "to a file until every line is in it. Steady state: each logger is made",
+    "once and kept (a server's case); each round logs and flushes, then the",
+    "file must hold every line. pino: `pino.destination` (sonic-boom,",
+    "asynchronous, `minLength: 4096`); LogTape: `getFileSink` with",
+    "`jsonLinesFormatter` and `nonBlocking: true`, made and disposed of each",
+    "round (it has no flush). CPU ns per event, lower is better.",
+    "",
+    scenarioTable(byRuntime, (row) => ns(row.avg)),
+    "",
+    spreadSummary(byRuntime),
+    "",
+    "pino's CPU per event over ttlog's (higher is better):",
+    "",
+    table(["case", ...RUNTIMES], ratioRows, 1),
+  ].join("\n");
+}
+
 function genericSection(scenario: string, byRuntime: ByRuntime): string {
   return [
     `## ${scenario}`,
@@ -759,6 +794,9 @@ function genericSection(scenario: string, byRuntime: ByRuntime): string {
     spreadSummary(byRuntime),
   ].join("\n");
 }
+
+/** Issue 18: the whole process's CPU per event at least this far under pino's. */
+const TARGET_CPU_RATIO = 5;
 
 function verdict(met: boolean | undefined, detail: string): string {
   if (met === undefined) return DASH;
@@ -801,7 +839,25 @@ function targetsSection(results: Results): string {
         ? verdict(growth < TARGET_RETAINED_BYTES, bytes(growth))
         : undefined;
     });
+  const cpu = results.get("cpu") ?? {};
+  const cpuTarget = (name: string) =>
+    cells(cpu, (f) => {
+      const r = f.cpuRatios?.[name];
+      return finite(r)
+        ? verdict(r >= TARGET_CPU_RATIO, `${r.toFixed(1)}x`)
+        : undefined;
+    });
   const rows = [
+    [
+      "18",
+      `process CPU per NDJSON event >= ${TARGET_CPU_RATIO}x under pino's, drain in its worker`,
+      ...cpuTarget("ttlog, drain in its worker"),
+    ],
+    [
+      "18",
+      "the same, drain inline",
+      ...cpuTarget("ttlog, drain inline"),
+    ],
     [
       "2",
       `caller-side cost <= 1/${1 / TARGET_RATIO} of pino's (reference call)`,
@@ -1099,6 +1155,7 @@ function render(results: Results): string {
     snapshot: snapshotSection,
     http_serve: httpSection,
     replay: replaySection,
+    cpu: cpuSection,
     codec: codecSection,
   };
   const sections = [

@@ -36,7 +36,7 @@ function pair(options: LoggerOptions = {}): Pair {
     name: "lines",
     lines: "ndjson",
     writeLines(bytes, n) {
-      chunks.push(bytes);
+      chunks.push(bytes.slice()); // valid only during the call
       count += n;
     },
     write() {
@@ -197,5 +197,47 @@ test("many producers: lines merged by time as the records are", async () => {
   await remote.flush();
   await same(p, 200);
   await remote.close();
+  await p.log.close();
+});
+
+test("times of every shape: the formatter's numbers, written from the record's float64", async () => {
+  const p = pair();
+  const times = [
+    1795619042123,
+    1700000000001, // eight low digits with leading zeros
+    1700000000000,
+    2147483647,
+    2147483648,
+    99999999,
+    100000000,
+    0,
+    -0,
+    -1,
+    1.5,
+    1795619042123.25,
+    2 ** 53 + 2,
+    1e21,
+    NaN,
+    Infinity,
+    -Infinity,
+  ];
+  // Twice each, so the repeated time takes its cached digits.
+  for (const _ of times) {
+    p.log.info("t", { a: 1 });
+    p.log.info("t", { a: 1 });
+  }
+  // The drain runs after this task: rewrite each record's time first.
+  const { ring } = internals(p.log);
+  const view = new DataView(ring.u8.buffer, ring.u8.byteOffset);
+  let at = 0;
+  for (const time of times) {
+    for (let k = 0; k < 2; k++) {
+      const word = view.getUint32(at, true);
+      view.setFloat64(at + 8, time, true);
+      at += ((word & 0xffffff) + 3) & ~3;
+    }
+  }
+  await same(p, times.length * 2);
+  assert.ok(p.counts().fast >= times.length, "the fast path wrote times");
   await p.log.close();
 });

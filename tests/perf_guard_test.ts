@@ -129,7 +129,7 @@ test("perf guard: ttlog's reference call is at least 5x cheaper than pino's", {
           result.ratio.toFixed(1)
         }x cheaper, under the required ${REQUIRED_RATIO}x. A change made the ` +
         "hot path (src/record/encode.ts, src/record/ring_writer.ts, " +
-        "src/logger.ts) slower: run " +
+        "src/logger/logger.ts) slower: run " +
         "`node scripts/bench.mjs hot_path` before and after it.",
     );
     // The calls did log: the guard timed real work.

@@ -336,9 +336,15 @@ export class Drain {
               );
               batch.push(record);
             }
-            lines?.record(lineCache!, u8, index, end, () =>
-              record ??
-                decodeEvent(source.reader, u8, index, end, this.#service));
+            lines?.record(
+              lineCache!,
+              u8,
+              index,
+              end,
+              record,
+              source.reader,
+              this.#service,
+            );
             emitted = true;
           } catch {
             // Sound framing, bad content: skip this record alone (its length
@@ -633,6 +639,14 @@ export class Drain {
     size: number,
     attempt: number,
   ): void {
+    if (
+      batch instanceof Uint8Array && attempt === 1 &&
+      state.sink.retry !== undefined
+    ) {
+      // Lines are the pass's buffer, reused by the next pass: a write that
+      // may be retried gets its own copy.
+      batch = batch.slice();
+    }
     const failed = (error: unknown) => {
       this.#sinkFailed(state, error);
       const retry = state.sink.retry;

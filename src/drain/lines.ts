@@ -11,7 +11,11 @@
 
 import { ndjsonFormatter } from "../format/ndjson.ts";
 import { LineCache, NdjsonLines } from "../format/ndjson_lines.ts";
-import type { DictionaryLookup } from "../record/decode.ts";
+import {
+  decodeEvent,
+  type DictionaryLookup,
+  type ValueReader,
+} from "../record/decode.ts";
 import type { LogRecord } from "../record/values.ts";
 
 const f64 = new Float64Array(1);
@@ -24,8 +28,11 @@ export class LinePass {
   #starts: number[] = [];
   #ends: number[] = [];
   #times: number[] = [];
-  /** Per producer with lines this pass: its line indices, in order. */
-  #parts: number[][] = [];
+  /**
+   * Per producer with lines this pass: its loss lines before its event
+   * lines (a range of line indices), and a drop line after them (-1: none).
+   */
+  #parts: Part[] = [];
   #sourceFirst = 0;
   #posFirst = 0;
   #withTimes = false;
@@ -55,20 +62,27 @@ export class LinePass {
   }
 
   /**
-   * The line of the event record `u8[start, end)`. `slow` gives the
-   * record decoded, for the records the fast path leaves to the formatter;
-   * when it throws (the record cannot be decoded) nothing is added and the
-   * error is thrown on.
+   * The line of the event record `u8[start, end)`. The records the fast
+   * path leaves to the formatter are formatted from `decoded`, or decoded
+   * with `reader` here; when that throws (the record cannot be decoded)
+   * nothing is added and the error is thrown on.
    */
   record(
     cache: LineCache,
     u8: Uint8Array,
     start: number,
     end: number,
-    slow: () => LogRecord,
+    decoded: LogRecord | undefined,
+    reader: ValueReader,
+    service: string,
   ): void {
     const at = this.#writer.pos;
-    this.#writer.line(cache, u8, start, end, () => this.#format(slow()));
+    const writer = this.#writer;
+    if (!writer.line(cache, u8, start, end)) {
+      const record = decoded ?? decodeEvent(reader, u8, start, end, service);
+      writer.text(this.#format(record));
+      writer.slow++;
+    }
     this.#starts.push(at);
     this.#ends.push(this.#writer.pos);
     if (this.#withTimes) {
@@ -82,16 +96,17 @@ export class LinePass {
    * lines, `after` (a drop record) after them, as in the decoded batch.
    */
   endSource(front: readonly LogRecord[], after: LogRecord | undefined): void {
-    const events: number[] = [];
-    for (let i = this.#sourceFirst; i < this.#starts.length; i++) {
-      events.push(i);
+    const from = this.#sourceFirst;
+    const to = this.#starts.length;
+    const part: Part = {
+      front: front.map((record) => this.#loss(record)),
+      from,
+      to,
+      after: after === undefined ? -1 : this.#loss(after),
+    };
+    if (part.front.length + to - from + (part.after < 0 ? 0 : 1) > 0) {
+      this.#parts.push(part);
     }
-    const order = [
-      ...front.map((record) => this.#loss(record)),
-      ...events,
-      ...(after === undefined ? [] : [this.#loss(after)]),
-    ];
-    if (order.length > 0) this.#parts.push(order);
   }
 
   #loss(record: LogRecord): number {
@@ -108,15 +123,22 @@ export class LinePass {
   take(): { bytes: Uint8Array; count: number } | undefined {
     const parts = this.#parts;
     let result: { bytes: Uint8Array; count: number } | undefined;
-    if (parts.length === 1 && isRun(parts[0])) {
-      // One producer, lines in buffer order: the buffer as it is.
-      const bytes = this.#writer.out.slice(
-        this.#starts[parts[0][0]],
-        this.#ends[parts[0].at(-1)!],
-      );
-      result = { bytes, count: parts[0].length };
+    const only = parts.length === 1 ? parts[0] : undefined;
+    if (
+      only !== undefined && only.front.length === 0 && only.after < 0
+    ) {
+      // One producer, no losses: its lines as they sit in the buffer.
+      result = {
+        bytes: this.#writer.handOver(
+          this.#starts[only.from],
+          this.#ends[only.to - 1],
+        ),
+        count: only.to - only.from,
+      };
     } else if (parts.length > 0) {
-      const order = parts.length === 1 ? parts[0] : this.#merge(parts);
+      const order = parts.length === 1
+        ? lineOrder(parts[0])
+        : this.#merge(parts.map(lineOrder));
       let size = 0;
       for (const i of order) size += this.#ends[i] - this.#starts[i];
       const bytes = new Uint8Array(size);
@@ -161,9 +183,21 @@ export class LinePass {
   }
 }
 
-function isRun(order: readonly number[]): boolean {
-  for (let i = 1; i < order.length; i++) {
-    if (order[i] !== order[i - 1] + 1) return false;
-  }
-  return true;
+/** One producer's lines in a pass. */
+interface Part {
+  /** Loss lines, before the events. */
+  readonly front: readonly number[];
+  /** Its event lines: indices `[from, to)`. */
+  readonly from: number;
+  readonly to: number;
+  /** A drop line after them, or -1. */
+  readonly after: number;
+}
+
+/** A part's line indices, in order. */
+function lineOrder(part: Part): number[] {
+  const order = [...part.front];
+  for (let i = part.from; i < part.to; i++) order.push(i);
+  if (part.after >= 0) order.push(part.after);
+  return order;
 }

@@ -104,7 +104,12 @@ export class WorkerHost implements DrainHost {
       worker.unref();
       worker.on("error", (error: unknown) => this.#fail(error));
       worker.on("exit", (code: number) => {
-        if (!this.#closed) {
+        // A worker that closed (close() asked, and it said so in the
+        // control block) may exit before close() has seen that: not a
+        // failure.
+        const closed =
+          Atomics.load(this.#control.words, C_STATE) === STATE_CLOSED;
+        if (!this.#closed && !closed) {
           this.#fail(new Error(`the worker exited with code ${code}`));
         }
       });

@@ -108,6 +108,12 @@ export class LineCache {
   readonly targets: Uint8Array[] = [];
   /** A call site's parts, escaped, without quotes (one part: no values). */
   readonly sites: (Uint8Array[] | null)[] = [];
+  /**
+   * Per call site without values: the middle of its last line, from
+   * `,"level":` to the service, and the level and target it was made for.
+   */
+  readonly middles: ({ level: number; target: number; bytes: Uint8Array })[] =
+    [];
   /** The record in which a top-level key was last seen, by key id. */
   readonly seen: Int32Array[] = [new Int32Array(256)];
 
@@ -183,6 +189,9 @@ export class NdjsonLines {
   #cache: LineCache | undefined;
   #values = 0;
   #stamp = 0;
+  /** The last line's time, and its digits. */
+  #lastTime = NaN;
+  #lastDigits: Uint8Array = NO;
   /** Records written by the fast path, and those that fell back. */
   fast = 0;
   slow = 0;
@@ -216,43 +225,36 @@ export class NdjsonLines {
 
   /**
    * Appends the line of the event record `u8[start, end)` (header
-   * included), then `\n`. `slow` formats it the formatter's way, for the
-   * records the fast path leaves to it; it may throw (an undecodable
-   * record), and then nothing is appended.
+   * included), then `\n`; returns false, having appended nothing, where
+   * the record must be formatted the formatter's way (see {@link text}).
    */
-  line(
-    cache: LineCache,
-    u8: Uint8Array,
-    start: number,
-    end: number,
-    slow: () => string,
-  ): void {
+  line(cache: LineCache, u8: Uint8Array, start: number, end: number): boolean {
     const begin = this.pos;
     try {
       if (this.#fastLine(cache, u8, start, end)) {
         this.fast++;
-        return;
+        return true;
       }
     } catch (error) {
       if (error !== FALLBACK) throw error;
     }
     this.pos = begin;
-    const text = slow() + "\n";
-    this.#room(text.length * 3);
-    this.pos += encoder.encodeInto(text, this.out.subarray(this.pos)).written;
-    this.slow++;
+    return false;
   }
 
-  /** Appends a line formatted elsewhere (a "lost N events" record). */
+  /** Appends a line formatted elsewhere, then `\n`. */
   text(line: string): void {
     const text = line + "\n";
     this.#room(text.length * 3);
     this.pos += encoder.encodeInto(text, this.out.subarray(this.pos)).written;
   }
 
-  /** The bytes so far (a copy), and the buffer emptied. */
-  take(): Uint8Array {
-    const bytes = this.out.slice(0, this.pos);
+  /**
+   * The buffer's bytes `[from, to)`, without a copy, and the buffer emptied:
+   * they are valid until the next line is written.
+   */
+  handOver(from: number, to: number): Uint8Array {
+    const bytes = this.out.subarray(from, to);
     this.pos = 0;
     return bytes;
   }
@@ -269,37 +271,64 @@ export class NdjsonLines {
     const siteId = (u8[start + 20] | (u8[start + 21] << 8) |
       (u8[start + 22] << 16) | (u8[start + 23] << 24)) >>> 0;
     if (level > 5 || targetId === 0 || siteId === 0) return false;
-    const target = cache.target(targetId);
-    const parts = cache.site(siteId);
-    if (target === NO || parts === null) return false;
     this.#u8 = u8;
     this.#at = start + 24;
     this.#end = end;
     this.#cache = cache;
     this.#values = 0;
-    // A line is at most a few times its record (an escaped byte takes 6):
-    // room for all of it once, then the writes below only check the rare
-    // large pieces.
-    this.#room(8 * (end - start) + 256 + this.#service.length);
     this.#put(TIME_OPEN);
     for (let i = 0; i < 8; i++) f64Bytes[i] = u8[start + 8 + i];
     const time = f64[0];
-    // Epoch ms are past int32: whole ones as digits, without a string.
-    if (time > 0 && Number.isSafeInteger(time)) this.#whole(time);
-    else this.#number(time);
-    this.#put(LEVEL_PARTS[level]);
-    this.#put(target);
-    this.#put(MSG_OPEN);
-    this.out[this.pos++] = 0x22;
-    this.#put(parts[0]);
-    for (let i = 1; i < parts.length; i++) {
-      if (this.#at >= end) return false; // values cut: "…"
-      this.#rendered();
-      this.#put(parts[i]);
+    if (time === this.#lastTime && time > 0) {
+      // Events come many to a millisecond: the last time's digits again.
+      this.#put(this.#lastDigits);
+    } else {
+      const from = this.pos;
+      // Epoch ms are past int32: whole ones as digits, without a string.
+      if (time > 0 && Number.isSafeInteger(time)) this.#whole(time);
+      else this.#number(time);
+      this.#lastTime = time;
+      this.#lastDigits = this.out.slice(from, this.pos);
     }
-    this.#room(2);
-    this.out[this.pos++] = 0x22;
-    this.#put(this.#service);
+    const middle = cache.middles[siteId];
+    if (
+      middle !== undefined && middle.level === level &&
+      middle.target === targetId
+    ) {
+      // The usual record: its call site's last line had this level and
+      // target, so all from `,"level":` to the service is one copy.
+      this.#put(middle.bytes);
+    } else {
+      const target = cache.target(targetId);
+      const parts = cache.site(siteId);
+      if (target === NO || parts === null) return false;
+      const from = this.pos;
+      this.#put(LEVEL_PARTS[level]);
+      this.#put(target);
+      this.#put(MSG_OPEN);
+      this.#room(1);
+      this.out[this.pos++] = 0x22;
+      this.#put(parts[0]);
+      if (parts.length === 1) {
+        this.#room(1);
+        this.out[this.pos++] = 0x22;
+        this.#put(this.#service);
+        cache.middles[siteId] = {
+          level,
+          target: targetId,
+          bytes: this.out.slice(from, this.pos),
+        };
+      } else {
+        for (let i = 1; i < parts.length; i++) {
+          if (this.#at >= end) return false; // values cut: "…"
+          this.#rendered();
+          this.#put(parts[i]);
+        }
+        this.#room(1);
+        this.out[this.pos++] = 0x22;
+        this.#put(this.#service);
+      }
+    }
     if (!this.#topFields()) return false;
     this.#room(2);
     this.out[this.pos++] = 0x7d;
@@ -527,17 +556,24 @@ export class NdjsonLines {
 
   /** A positive safe integer as digits. */
   #whole(n: number): void {
-    this.#room(16);
-    const out = this.out;
-    let digits = 1;
-    for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
-    let i = this.pos + digits - 1;
-    this.pos += digits;
-    for (; digits > 0; digits--, i--) {
-      const q = Math.floor(n / 10);
-      out[i] = 0x30 + (n - q * 10);
-      n = q;
+    if (n < 2147483648) {
+      this.#integer(n);
+      return;
     }
+    // Two int32 halves: the digits above the last eight, then eight.
+    const high = Math.floor(n / 1e8);
+    let low = n - high * 1e8;
+    if (high < 2147483648) this.#integer(high);
+    else this.#ascii(String(high));
+    this.#room(8);
+    const out = this.out;
+    const p = this.pos;
+    for (let i = p + 7; i >= p; i--) {
+      const q = (low / 10) | 0;
+      out[i] = 0x30 + (low - q * 10);
+      low = q;
+    }
+    this.pos = p + 8;
   }
 
   /** ASCII text (a number's digits), as bytes. */

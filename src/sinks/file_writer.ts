@@ -77,7 +77,7 @@ export class FileWriter {
   readonly #pathModule: typeof Path;
   readonly #settings: Settings;
   readonly #encoder = new TextEncoder();
-  readonly #chunkChars: number;
+  readonly #chunkBytes: number;
   #fd = -1;
   /** Bytes in the current file. */
   #size = 0;
@@ -89,12 +89,12 @@ export class FileWriter {
   /** Whether anything was written yet (see `prepare`). */
   #used = false;
   /**
-   * Lines waiting to be compressed (text, or UTF-8 batches of lines), how
-   * many, and their length (UTF-16 units of text, bytes of batches).
+   * Lines waiting to be compressed, UTF-8, in one buffer reused from chunk
+   * to chunk: the bytes, how many, and how many lines.
    */
-  #pending: (string | Uint8Array)[] = [];
+  #pending: Uint8Array = new Uint8Array(0);
+  #pendingBytes = 0;
   #pendingLines = 0;
-  #pendingChars = 0;
   #pendingSince = 0;
   /** Records whose bytes reached the file, and those a failed write lost. */
   delivered = 0;
@@ -106,7 +106,7 @@ export class FileWriter {
     this.#fs = fs;
     this.#pathModule = pathModule;
     this.#settings = settings;
-    this.#chunkChars = Math.min(
+    this.#chunkBytes = Math.min(
       COMPRESS_CHUNK,
       settings.rotate?.bytes ?? COMPRESS_CHUNK,
     );
@@ -199,12 +199,15 @@ export class FileWriter {
     try {
       const now = this.#startBuffering();
       for (const line of lines) {
-        if (this.#pending.length === 0) this.#pendingSince = now;
-        this.#pending.push(line);
+        if (this.#pendingLines === 0) this.#pendingSince = now;
+        this.#room(line.length * 3);
+        this.#pendingBytes += this.#encoder.encodeInto(
+          line,
+          this.#pending.subarray(this.#pendingBytes),
+        ).written;
         this.#pendingLines++;
-        this.#pendingChars += line.length;
         taken++;
-        if (this.#pendingChars >= this.#chunkChars) this.#emitPending();
+        if (this.#pendingBytes >= this.#chunkBytes) this.#emitPending();
       }
     } catch (error) {
       this.lost += lines.length - taken;
@@ -222,8 +225,8 @@ export class FileWriter {
       this.#startBuffering();
       let rest = bytes;
       while (rest.length > 0) {
-        if (this.#pending.length === 0) this.#pendingSince = Date.now();
-        const room = this.#chunkChars - this.#pendingChars;
+        if (this.#pendingLines === 0) this.#pendingSince = Date.now();
+        const room = this.#chunkBytes - this.#pendingBytes;
         let cut = rest.length;
         if (room <= rest.length) {
           const end = rest.indexOf(NEWLINE, Math.max(0, room - 1));
@@ -231,17 +234,30 @@ export class FileWriter {
         }
         const piece = rest.subarray(0, cut);
         const lines = cut === rest.length ? count - taken : linesIn(piece, 0);
-        this.#pending.push(piece);
+        // Copied: the drain reuses its buffer once this call returns.
+        this.#room(piece.length);
+        this.#pending.set(piece, this.#pendingBytes);
+        this.#pendingBytes += piece.length;
         this.#pendingLines += lines;
-        this.#pendingChars += piece.length;
         taken += lines;
         rest = rest.subarray(cut);
-        if (this.#pendingChars >= this.#chunkChars) this.#emitPending();
+        if (this.#pendingBytes >= this.#chunkBytes) this.#emitPending();
       }
     } catch (error) {
       this.lost += count - taken;
       throw error;
     }
+  }
+
+  /** Room for `n` more pending bytes. */
+  #room(n: number): void {
+    const need = this.#pendingBytes + n;
+    if (need <= this.#pending.length) return;
+    const grown = new Uint8Array(
+      Math.max(need, this.#pending.length * 2, 64 * 1024),
+    );
+    grown.set(this.#pending.subarray(0, this.#pendingBytes));
+    this.#pending = grown;
   }
 
   /** Before lines are buffered: rotation, and a chunk that waited long enough. */
@@ -252,7 +268,7 @@ export class FileWriter {
     }
     const now = Date.now();
     if (
-      this.#pending.length > 0 &&
+      this.#pendingLines > 0 &&
       now - this.#pendingSince >= COMPRESS_DELAY_MS
     ) {
       this.#emitPending();
@@ -319,21 +335,12 @@ export class FileWriter {
 
   /** Compresses the buffered lines into one gzip member or LZ4 frame. */
   #emitPending(): void {
-    if (this.#pending.length === 0) return;
-    const pending = this.#pending;
+    if (this.#pendingLines === 0) return;
     const count = this.#pendingLines;
-    this.#pending = [];
+    // Compressed into a new chunk below, so the buffer can be reused.
+    const data = this.#pending.subarray(0, this.#pendingBytes);
     this.#pendingLines = 0;
-    this.#pendingChars = 0;
-    const data = pending.length === 1 && typeof pending[0] !== "string"
-      ? pending[0]
-      : pending.every((piece) => typeof piece === "string")
-      ? this.#encoder.encode(pending.join(""))
-      : concatBytes(
-        pending.map((piece) =>
-          typeof piece === "string" ? this.#encoder.encode(piece) : piece
-        ),
-      );
+    this.#pendingBytes = 0;
     // gzip members carry their length (as .ttlog's do), so that a member a
     // crash cut can be found and cut off before appending (file_repair.ts).
     const chunk = this.#settings.compression === "gzip"
@@ -620,16 +627,4 @@ export function openMessage(path: string, error: unknown): string {
   return `fileSink: cannot open ${JSON.stringify(path)} for appending${hint}: ${
     describeError(error)
   }`;
-}
-
-function concatBytes(pieces: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const piece of pieces) size += piece.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.length;
-  }
-  return out;
 }

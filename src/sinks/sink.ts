@@ -52,8 +52,10 @@ export interface Sink {
   /**
    * With {@link lines}: takes a batch of `count` lines, UTF-8, each ending
    * with `\n`, byte for byte what `ndjsonFormatter()` makes of the records
-   * `write` would have had (loss records included). `write` is still called
-   * for what the drain hands over as records (a replay).
+   * `write` would have had (loss records included). The bytes are the
+   * drain's buffer, valid until the call returns: a sink that keeps them
+   * (to write later, to batch) copies them. `write` is still called for
+   * what the drain hands over as records (a replay).
    */
   writeLines?(bytes: Uint8Array, count: number): void | Promise<void>;
   /** Pushes anything buffered to its destination. */
