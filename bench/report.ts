@@ -765,7 +765,7 @@ function cpuSection(byRuntime: ByRuntime): string {
     "",
     "`bench/cpu.ts`. What the whole process pays (the caller, ttlog's drain",
     "worker, pino's and the runtime's own threads: getrusage through",
-    "`process.cpuUsage()`) for 500,000 reference events written as NDJSON",
+    "`process.cpuUsage()`) for 200,000 reference events written as NDJSON",
     "to a file until every line is in it. Steady state: each logger is made",
     "once and kept (a server's case); each round logs and flushes, then the",
     "file must hold every line. pino: `pino.destination` (sonic-boom,",

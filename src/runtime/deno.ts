@@ -58,9 +58,9 @@ export function denoRuntime(): Runtime {
         return false;
       }
     },
-    write(stream: StdStream, text: string): void {
+    write(stream: StdStream, text: string | Uint8Array): void {
       const file = fileOf(stream);
-      const bytes = encoder.encode(text);
+      const bytes = typeof text === "string" ? encoder.encode(text) : text;
       let offset = 0;
       while (offset < bytes.length) {
         offset += file.writeSync(bytes.subarray(offset));

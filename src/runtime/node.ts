@@ -150,16 +150,17 @@ export function nodeLikeRuntime(host: NodeHost): Runtime {
         return false;
       }
     },
-    write(stream: StdStream, text: string): void {
+    write(stream: StdStream, text: string | Uint8Array): void {
+      // Bytes are the caller's to reuse after the call: queued, a copy.
       if (fs === undefined) {
-        streamOf(stream).write(text);
+        streamOf(stream).write(typeof text === "string" ? text : text.slice());
         return;
       }
       if (pending[stream] > 0) {
-        queue(stream, text);
+        queue(stream, typeof text === "string" ? text : text.slice());
         return;
       }
-      const bytes = encoder.encode(text);
+      const bytes = typeof text === "string" ? encoder.encode(text) : text;
       let offset = 0;
       try {
         while (offset < bytes.length) {
@@ -169,7 +170,7 @@ export function nodeLikeRuntime(host: NodeHost): Runtime {
         if ((error as { code?: unknown } | null)?.code !== "EAGAIN") {
           throw error;
         }
-        queue(stream, bytes.subarray(offset));
+        queue(stream, bytes.slice(offset));
       }
     },
   };

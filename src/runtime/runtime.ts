@@ -60,6 +60,9 @@ export interface Runtime {
   env(name: string): string | undefined;
   /** Whether the stream is a terminal. Never throws. */
   isTerminal(stream: StdStream): boolean;
-  /** Writes the whole text to the stream, synchronously where the runtime allows. */
-  write(stream: StdStream, text: string): void;
+  /**
+   * Writes the whole text (or UTF-8 bytes, which it does not keep past the
+   * call) to the stream, synchronously where the runtime allows.
+   */
+  write(stream: StdStream, text: string | Uint8Array): void;
 }

@@ -42,7 +42,10 @@ export function webRuntime(): Runtime {
     isTerminal(_stream: StdStream): boolean {
       return false;
     },
-    write(stream: StdStream, text: string): void {
+    write(stream: StdStream, output: string | Uint8Array): void {
+      const text = typeof output === "string"
+        ? output
+        : new TextDecoder().decode(output);
       const line = text.endsWith("\n") ? text.slice(0, -1) : text;
       // "%s" so that a "%c" or "%o" in the text is printed, not interpreted.
       if (stream === "stderr") console.error("%s", line);

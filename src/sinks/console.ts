@@ -19,6 +19,8 @@ import {
 
 /** UTF-16 units whose UTF-8 encoding always fits in PIPE_BUF (4096 bytes). */
 const ATOMIC_UNITS = 1365;
+/** Bytes a pipe takes in one atomic write. */
+const PIPE_BUF = 4096;
 
 /**
  * Options of {@link consoleSink}.
@@ -88,6 +90,26 @@ export function consoleSink(options: ConsoleSinkOptions = {}): Sink {
       factory: "consoleSink",
       options: { format, stream, color } satisfies ConsoleSinkOptions,
     },
+    // NDJSON lines come written by the drain, straight from the ring.
+    ...(format === "ndjson"
+      ? {
+        lines: "ndjson" as const,
+        writeLines(bytes: Uint8Array): void {
+          // Whole lines, at most PIPE_BUF bytes per write, as below.
+          let from = 0;
+          while (from < bytes.length) {
+            let to = bytes.length;
+            if (to - from > PIPE_BUF) {
+              const end = bytes.lastIndexOf(0x0a, from + PIPE_BUF - 1);
+              to = end >= from ? end + 1 : bytes.indexOf(0x0a, from) + 1 ||
+                bytes.length;
+            }
+            runtime.write(stream, bytes.subarray(from, to));
+            from = to;
+          }
+        },
+      }
+      : {}),
     write(records: readonly LogRecord[]): void {
       // Whole lines, at most PIPE_BUF (4096) bytes per write (1365 UTF-16
       // units encode to at most 4095 bytes): a pipe takes such a write
