@@ -3,7 +3,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { sampleRecord, sleep } from "./helpers.ts";
-import { createLogger, TtlogConfigError } from "../mod.ts";
+import {
+  createLogger,
+  memorySink,
+  ndjsonFormatter,
+  TtlogConfigError,
+} from "../mod.ts";
 import { streamSink } from "../src/sinks/stream.ts";
 
 const decoder = new TextDecoder();
@@ -226,4 +231,32 @@ test("streamSink: bad arguments throw TtlogConfigError", () => {
     (error: unknown) =>
       error instanceof TtlogConfigError && /is locked/.test(error.message),
   );
+});
+
+test("streamSink: the drain's NDJSON lines are ndjsonFormatter's, byte for byte, and kept intact", async () => {
+  const { writable, chunks } = collector(1);
+  const memory = memorySink();
+  const log = createLogger({
+    service: "test",
+    directives: "",
+    sinks: [streamSink(writable), memory],
+  });
+  for (let round = 0; round < 3; round++) {
+    // Several passes: a chunk must not change when the drain reuses its buffer.
+    for (let i = 0; i < 2000; i++) log.info("event", { i, s: "é\n\u2028" });
+    await log.flush();
+  }
+  await log.close();
+  const format = ndjsonFormatter();
+  const expected = memory.records.map((r) => format(r) + "\n").join("");
+  const got = new TextDecoder().decode(
+    chunks.reduce((all, c) => {
+      const out = new Uint8Array(all.length + c.length);
+      out.set(all);
+      out.set(c, all.length);
+      return out;
+    }, new Uint8Array(0)),
+  );
+  assert.equal(got, expected);
+  assert.equal(memory.records.length, 6000);
 });

@@ -114,24 +114,38 @@ export function streamSink(
   let written: Promise<void> = Promise.resolve();
   let closing: Promise<void> | undefined;
 
+  /** Hands a chunk to the writer once the one before it is. */
+  const writeChunk = (chunk: Uint8Array): Promise<void> => {
+    if (closing !== undefined) {
+      return Promise.reject(new Error("streamSink: write after close()"));
+    }
+    const done = handedOver.then(async () => {
+      await writer.ready;
+      return { result: writer.write(chunk) };
+    });
+    handedOver = done.then(() => {}, () => {});
+    const result = done.then((step) => step.result);
+    written = result.then(() => {}, () => {});
+    return result;
+  };
+
   return {
     name: "stream",
-    write(records: readonly LogRecord[]): Promise<void> {
-      if (closing !== undefined) {
-        return Promise.reject(new Error("streamSink: write after close()"));
+    // NDJSON lines come written by the drain, straight from the ring
+    // (copied: the stream keeps its chunks past the call).
+    ...(format === "ndjson"
+      ? {
+        lines: "ndjson" as const,
+        writeLines(bytes: Uint8Array): Promise<void> {
+          return writeChunk(bytes.slice());
+        },
       }
-      if (records.length === 0) return written;
+      : {}),
+    write(records: readonly LogRecord[]): Promise<void> {
+      if (records.length === 0 && closing === undefined) return written;
       let text = "";
       for (const record of records) text += formatter(record) + "\n";
-      const chunk = encoder.encode(text);
-      const done = handedOver.then(async () => {
-        await writer.ready;
-        return { result: writer.write(chunk) };
-      });
-      handedOver = done.then(() => {}, () => {});
-      const result = done.then((step) => step.result);
-      written = result.then(() => {}, () => {});
-      return result;
+      return writeChunk(encoder.encode(text));
     },
     flush(): Promise<void> {
       return written;
