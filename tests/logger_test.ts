@@ -614,7 +614,7 @@ test("createLogger rejects bad options with a TtlogConfigError naming the option
     [{ ring: { overflow: "explode" } }, /ring\.overflow.*explode/],
     [{ ring: { size: 1024 } }, /unknown ring option "size"/],
     [{ ring: { bytes: 1024, maxRecordBytes: 512 } }, /ring\.maxRecordBytes/],
-    [{ ring: 5 }, /ring must be an object/],
+    [{ ring: 5 }, /ring must be a plain object, got 5/],
     [{ directives: "info,db=verbose" }, /directives.*db=verbose.*entry 2/],
     [{ directives: "a:b=info" }, /directives.*"a:b=info"/],
     [{ directives: 42 }, /directives/],
@@ -642,7 +642,7 @@ test("createLogger rejects bad options with a TtlogConfigError naming the option
     [{ ring: { bytes: 1024.5 } }, /ring\.bytes must be an integer.*1024\.5/],
     [
       { redact: [""] },
-      /redact must be an array of field names \(non-empty strings\), got \[""\]/,
+      /redact\[0\] must be a field name \(a non-empty string\), got ""/,
     ],
     [
       new Proxy({}, {

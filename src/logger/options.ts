@@ -17,11 +17,20 @@ import {
 import {
   MAX_RING_BYTES,
   MIN_RING_BYTES,
-  OVERFLOW_CODES,
   type OverflowPolicy,
   ringCapacity,
 } from "../ring/ring.ts";
 import { canStartWorker } from "../runtime/worker.ts";
+import {
+  badOption,
+  choiceList,
+  choiceOption,
+  describeValue,
+  groupOption,
+  integerOption,
+  millisOption,
+  textOption,
+} from "../validate.ts";
 import type { Sink } from "../sinks/sink.ts";
 import type { SnapshotStore } from "../snapshot/store.ts";
 
@@ -331,109 +340,42 @@ export function validateOptions(options: LoggerOptions): void {
       );
     }
   }
-  if (
-    options.service !== undefined &&
-    (typeof options.service !== "string" || options.service === "")
-  ) {
-    throw new TtlogConfigError(
-      `createLogger: service must be a non-empty string`,
-    );
-  }
+  textOption(bad, options.service, "service");
   if (options.sinks !== undefined) {
     if (!Array.isArray(options.sinks)) {
-      throw new TtlogConfigError(
-        `createLogger: sinks must be an array of sinks`,
-      );
+      bad("sinks", options.sinks, "an array of sinks");
     }
     options.sinks.forEach((sink, i) => {
       if (
         typeof sink !== "object" || sink === null ||
         typeof sink.write !== "function"
       ) {
-        throw new TtlogConfigError(
-          `createLogger: sinks[${i}] is not a sink (an object with a write(records) method)`,
+        bad(
+          `sinks[${i}]`,
+          sink,
+          "a sink (an object with a write(records) method)",
         );
       }
     });
   }
-  const ring = options.ring;
-  if (ring !== undefined) {
-    if (typeof ring !== "object" || ring === null) {
-      throw new TtlogConfigError(`createLogger: ring must be an object`);
-    }
-    for (const key of Object.keys(ring)) {
-      if (!RING_KEYS.includes(key)) {
-        throw new TtlogConfigError(
-          `createLogger: unknown ring option ${JSON.stringify(key)} (known: ${
-            RING_KEYS.join(", ")
-          })`,
-        );
-      }
-    }
-    if (
-      ring.bytes !== undefined &&
-      (!Number.isInteger(ring.bytes) ||
-        !(ring.bytes >= MIN_RING_BYTES && ring.bytes <= MAX_RING_BYTES))
-    ) {
-      throw new TtlogConfigError(
-        `createLogger: ring.bytes must be an integer from ${MIN_RING_BYTES} to ${MAX_RING_BYTES}, got ${
-          safeString(ring.bytes)
-        }`,
-      );
-    }
-    if (ring.overflow !== undefined && !(ring.overflow in OVERFLOW_CODES)) {
-      throw new TtlogConfigError(
-        `createLogger: ring.overflow must be "overwrite", "drop" or "block", got ${
-          safeString(ring.overflow)
-        }`,
-      );
-    }
-    const capacity = ringCapacity(ring.bytes ?? 8 * 1024 * 1024);
-    if (
-      ring.maxRecordBytes !== undefined &&
-      (typeof ring.maxRecordBytes !== "number" ||
-        !(ring.maxRecordBytes >= 256 && ring.maxRecordBytes <= capacity / 4))
-    ) {
-      throw new TtlogConfigError(
-        `createLogger: ring.maxRecordBytes must be from 256 to a quarter of the ring (${
-          capacity / 4
-        }), got ${safeString(ring.maxRecordBytes)}`,
-      );
-    }
-    if (
-      ring.dictionaryBytes !== undefined &&
-      (!Number.isInteger(ring.dictionaryBytes) ||
-        !(ring.dictionaryBytes >= MIN_DICTIONARY_BYTES &&
-          ring.dictionaryBytes <= MAX_DICTIONARY_BYTES))
-    ) {
-      throw new TtlogConfigError(
-        `createLogger: ring.dictionaryBytes must be an integer from ${MIN_DICTIONARY_BYTES} to ${MAX_DICTIONARY_BYTES}, got ${
-          safeString(ring.dictionaryBytes)
-        }`,
-      );
-    }
-  }
+  validateRing(options.ring);
   if (
     options.directives !== undefined && typeof options.directives !== "string"
   ) {
-    throw new TtlogConfigError(
-      `createLogger: directives must be a string such as "info,db=debug", got ${
-        safeString(options.directives)
-      }`,
-    );
+    bad("directives", options.directives, 'a string such as "info,db=debug"');
   }
-  if (
-    options.redact !== undefined &&
-    (!Array.isArray(options.redact) ||
-      options.redact.some((k) => typeof k !== "string" || k === ""))
-  ) {
-    throw new TtlogConfigError(
-      `createLogger: redact must be an array of field names (non-empty strings), got ${
-        safeString(JSON.stringify(options.redact) ?? options.redact)
-      }`,
-    );
+  if (options.redact !== undefined) {
+    if (!Array.isArray(options.redact)) {
+      bad("redact", options.redact, "an array of field names");
+    }
+    options.redact.forEach((key, i) => {
+      if (typeof key !== "string" || key === "") {
+        bad(`redact[${i}]`, key, "a field name (a non-empty string)");
+      }
+    });
   }
-  for (const [key, value] of Object.entries(options.limits ?? {})) {
+  const limits = groupOption(bad, options.limits, "limits");
+  for (const [key, value] of Object.entries(limits)) {
     if (!(key in DEFAULT_LIMITS)) {
       throw new TtlogConfigError(
         `createLogger: unknown limit ${
@@ -441,14 +383,8 @@ export function validateOptions(options: LoggerOptions): void {
         } (known: string, depth, items)`,
       );
     }
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-      throw new TtlogConfigError(
-        `createLogger: limits.${key} must be a positive integer, got ${
-          safeString(value)
-        }`,
-      );
-    }
-    if (key === "depth" && value > MAX_DEPTH) {
+    integerOption(bad, value, `limits.${key}`, 1, 1);
+    if (key === "depth" && (value as number) > MAX_DEPTH) {
       throw new TtlogConfigError(
         `createLogger: limits.depth must be at most ${MAX_DEPTH}, got ${value}: deeper values would not fit a record's closing room or be readable`,
       );
@@ -458,50 +394,85 @@ export function validateOptions(options: LoggerOptions): void {
     options.worker !== undefined && options.worker !== false &&
     options.worker !== true && options.worker !== "auto"
   ) {
-    throw new TtlogConfigError(
-      `createLogger: worker must be true, false or "auto", got ${
-        safeString(options.worker)
-      }`,
-    );
+    bad("worker", options.worker, 'true, false or "auto"');
   }
   validateSnapshotOptions(options.snapshot);
-  if (
-    options.clock !== undefined && options.clock !== "exact" &&
-    options.clock !== "coarse"
-  ) {
-    throw new TtlogConfigError(
-      `createLogger: clock must be "exact" or "coarse", got ${
-        safeString(options.clock)
-      }`,
-    );
-  }
+  choiceOption(bad, options.clock, "clock", ["exact", "coarse"]);
   if (options.clock === "coarse" && !canStartWorker()) {
     throw new TtlogConfigError(
       `createLogger: clock: "coarse" needs a thread and SharedArrayBuffer, which this runtime does not have (use clock: "exact")`,
     );
   }
-  if (
-    options.exitTimeoutMs !== undefined &&
-    (typeof options.exitTimeoutMs !== "number" ||
-      !(options.exitTimeoutMs >= 0 && options.exitTimeoutMs <= 60_000))
-  ) {
-    throw new TtlogConfigError(
-      `createLogger: exitTimeoutMs must be a number of ms from 0 to 60000, got ${
-        safeString(options.exitTimeoutMs)
-      }`,
+  const exitTimeoutMs = millisOption(
+    bad,
+    options.exitTimeoutMs,
+    "exitTimeoutMs",
+    0,
+  );
+  if (exitTimeoutMs > MAX_EXIT_TIMEOUT_MS) {
+    bad(
+      "exitTimeoutMs",
+      exitTimeoutMs,
+      `a number of ms from 0 to ${MAX_EXIT_TIMEOUT_MS}`,
     );
   }
 }
 
+/** The most `exitTimeoutMs` may be: an ending that waits longer looks hung. */
+const MAX_EXIT_TIMEOUT_MS = 60_000;
+
+function validateRing(ring: RingOptions | undefined): void {
+  if (ring === undefined) return;
+  groupOption(bad, ring, "ring");
+  for (const key of Object.keys(ring)) {
+    if (!RING_KEYS.includes(key)) {
+      throw new TtlogConfigError(
+        `createLogger: unknown ring option ${JSON.stringify(key)} (known: ${
+          RING_KEYS.join(", ")
+        })`,
+      );
+    }
+  }
+  integerOption(
+    bad,
+    ring.bytes,
+    "ring.bytes",
+    0,
+    MIN_RING_BYTES,
+    MAX_RING_BYTES,
+  );
+  choiceOption(bad, ring.overflow, "ring.overflow", [
+    "overwrite",
+    "drop",
+    "block",
+  ]);
+  const capacity = ringCapacity(ring.bytes ?? 8 * 1024 * 1024);
+  if (
+    ring.maxRecordBytes !== undefined &&
+    (typeof ring.maxRecordBytes !== "number" ||
+      !(ring.maxRecordBytes >= 256 && ring.maxRecordBytes <= capacity / 4))
+  ) {
+    bad(
+      "ring.maxRecordBytes",
+      ring.maxRecordBytes,
+      `from 256 to a quarter of the ring (${capacity / 4})`,
+    );
+  }
+  integerOption(
+    bad,
+    ring.dictionaryBytes,
+    "ring.dictionaryBytes",
+    0,
+    MIN_DICTIONARY_BYTES,
+    MAX_DICTIONARY_BYTES,
+  );
+}
+
 function validateSnapshotOptions(snapshot: SnapshotOptions | undefined): void {
   if (snapshot === undefined) return;
-  if (typeof snapshot !== "object" || snapshot === null) {
-    throw new TtlogConfigError(`createLogger: snapshot must be an object`);
-  }
+  groupOption(bad, snapshot, "snapshot");
   for (const key of Object.keys(snapshot)) {
-    if (
-      !SNAPSHOT_KEYS.includes(key)
-    ) {
+    if (!SNAPSHOT_KEYS.includes(key)) {
       throw new TtlogConfigError(
         `createLogger: unknown snapshot option ${JSON.stringify(key)} (known: ${
           SNAPSHOT_KEYS.join(", ")
@@ -510,87 +481,51 @@ function validateSnapshotOptions(snapshot: SnapshotOptions | undefined): void {
     }
   }
   if (snapshot.store !== undefined && typeof snapshot.store !== "function") {
-    throw new TtlogConfigError(
-      `createLogger: snapshot.store must be a function ({ name, reason, bytes }) => void | Promise<void>, got ${
-        safeString(snapshot.store)
-      }`,
+    bad(
+      "snapshot.store",
+      snapshot.store,
+      "a function ({ name, reason, bytes }) => void | Promise<void>",
     );
   }
-  if (
-    snapshot.dir !== undefined &&
-    (typeof snapshot.dir !== "string" || snapshot.dir === "")
-  ) {
-    throw new TtlogConfigError(
-      `createLogger: snapshot.dir must be a non-empty string`,
-    );
-  }
-  if (
-    snapshot.keep !== undefined &&
-    (!Number.isInteger(snapshot.keep) || snapshot.keep < 1)
-  ) {
-    throw new TtlogConfigError(
-      `createLogger: snapshot.keep must be a positive integer, got ${
-        safeString(snapshot.keep)
-      }`,
-    );
-  }
-  if (
-    snapshot.compression !== undefined &&
-    !["lz4", "gzip", "none"].includes(snapshot.compression)
-  ) {
-    throw new TtlogConfigError(
-      `createLogger: snapshot.compression must be "lz4", "gzip" or "none", got ${
-        safeString(snapshot.compression)
-      }`,
-    );
-  }
+  textOption(bad, snapshot.dir, "snapshot.dir");
+  integerOption(bad, snapshot.keep, "snapshot.keep", 1);
+  choiceOption(bad, snapshot.compression, "snapshot.compression", [
+    "lz4",
+    "gzip",
+    "none",
+  ]);
   if (snapshot.on !== undefined) {
     if (!Array.isArray(snapshot.on)) {
-      throw new TtlogConfigError(
-        `createLogger: snapshot.on must be an array, such as ["error"]`,
-      );
+      bad("snapshot.on", snapshot.on, 'an array, such as ["error"]');
     }
     for (const trigger of snapshot.on as readonly string[]) {
       if (!(SNAPSHOT_TRIGGERS as readonly string[]).includes(trigger)) {
         throw new TtlogConfigError(
           `createLogger: unknown snapshot.on trigger ${
-            safeString(trigger)
-          } (known: ${SNAPSHOT_TRIGGERS.map((t) => `"${t}"`).join(", ")})`,
+            describeValue(trigger)
+          } (known: ${choiceList(SNAPSHOT_TRIGGERS)})`,
         );
       }
     }
   }
-  if (
-    snapshot.minIntervalMs !== undefined &&
-    (typeof snapshot.minIntervalMs !== "number" ||
-      !(snapshot.minIntervalMs >= 0))
-  ) {
-    throw new TtlogConfigError(
-      `createLogger: snapshot.minIntervalMs must be a number of ms >= 0, got ${
-        safeString(snapshot.minIntervalMs)
-      }`,
-    );
-  }
-  const window = snapshot.window;
-  if (window !== undefined) {
-    for (const [key, value] of Object.entries(window)) {
-      if (key !== "ms" && key !== "bytes") {
-        throw new TtlogConfigError(
-          `createLogger: unknown snapshot.window option ${
-            JSON.stringify(key)
-          } (known: ms, bytes)`,
-        );
-      }
-      if (typeof value !== "number" || !(value > 0)) {
-        throw new TtlogConfigError(
-          `createLogger: snapshot.window.${key} must be a positive number, got ${
-            safeString(value)
-          }`,
-        );
-      }
+  millisOption(bad, snapshot.minIntervalMs, "snapshot.minIntervalMs", 0);
+  const window = groupOption(bad, snapshot.window, "snapshot.window");
+  for (const [key, value] of Object.entries(window)) {
+    if (key !== "ms" && key !== "bytes") {
+      throw new TtlogConfigError(
+        `createLogger: unknown snapshot.window option ${
+          JSON.stringify(key)
+        } (known: ms, bytes)`,
+      );
+    }
+    if (typeof value !== "number" || !(value > 0)) {
+      bad(`snapshot.window.${key}`, value, "a positive number");
     }
   }
 }
+
+/** Throws createLogger's TtlogConfigError for a bad option. */
+const bad = badOption("createLogger");
 
 /** Where snapshots go when `snapshot.dir` is not given. */
 export const DEFAULT_SNAPSHOT_DIR = "ttlog-snapshots";
