@@ -18,7 +18,8 @@
  *   TTLOG_BENCH_TIMEOUT_MS  per-run limit, default 10 minutes.
  *   TTLOG_BENCH_ROUNDS      rounds per case (bench/harness.ts; default 5).
  *   TTLOG_BENCH_ONLY        a regular expression on "group / name": only
- *                           matching cases run, and no result is saved.
+ *                           matching cases run; no result is saved, and
+ *                           the old results and the reports stay.
  *
  * @module
  */
@@ -157,14 +158,19 @@ const { scenarios, runtimes } = parseArgs(
 /** @type {string[]} */
 const failures = [];
 const started = Date.now();
+// A partial run (some cases only) saves no result: the old files and the
+// report stay as they are.
+const partial = Boolean(process.env.TTLOG_BENCH_ONLY);
 for (const scenario of scenarios) {
   for (const runtime of runtimes) {
     const resultFile = join(benchDir, "results", `${scenario}-${runtime}.json`);
-    if (existsSync(resultFile)) rmSync(resultFile);
+    if (!partial && existsSync(resultFile)) rmSync(resultFile);
     const { command, args } = commandFor(runtime, `bench/${scenario}.ts`);
     const label = `${scenario} on ${runtime}`;
     const problem = await runCommand(label, command, args);
-    if (problem === null && !existsSync(resultFile)) {
+    if (partial) {
+      if (problem !== null) failures.push(`${label}: ${problem}`);
+    } else if (problem === null && !existsSync(resultFile)) {
       failures.push(`${label}: exited 0 but wrote no ${resultFile}`);
     } else if (problem !== null) {
       failures.push(`${label}: ${problem}`);
@@ -172,10 +178,12 @@ for (const scenario of scenarios) {
   }
 }
 
-const reportProblem = await runCommand("report", bin("tsx"), [
-  "bench/report.ts",
-]);
-if (reportProblem !== null) {
+const reportProblem = partial
+  ? null
+  : await runCommand("report", bin("tsx"), ["bench/report.ts"]);
+if (partial) {
+  // Nothing saved, nothing to report.
+} else if (reportProblem !== null) {
   failures.push(`report: ${reportProblem}`);
 } else {
   // The report writes plain tables (in bench/README.md and the Speed
@@ -195,7 +203,11 @@ const minutes = ((Date.now() - started) / 60000).toFixed(1);
 process.stdout.write(
   `\n=== summary (${minutes} min)\n` +
     (failures.length === 0
-      ? `${scenarios.length} scenario(s) x ${runtimes.length} runtime(s) ok; bench/README.md rewritten\n`
+      ? `${scenarios.length} scenario(s) x ${runtimes.length} runtime(s) ok; ${
+        partial
+          ? "TTLOG_BENCH_ONLY: a partial run, results and reports left as they were"
+          : "bench/README.md rewritten"
+      }\n`
       : failures.map((line) => `FAILED ${line}`).join("\n") + "\n"),
 );
 process.exitCode = failures.length === 0 ? 0 : 1;
