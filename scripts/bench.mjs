@@ -33,6 +33,9 @@ const benchDir = join(repoRoot, "bench");
 const helpers = new Set([
   "results.ts",
   "report.ts",
+  "report_tables.ts",
+  "report_sections.ts",
+  "report_targets.ts",
   "harness.ts",
   "peers.ts",
   "discard_sink.ts",
