@@ -241,3 +241,47 @@ test("times of every shape: the formatter's numbers, written from the record's f
   assert.ok(p.counts().fast >= times.length, "the fast path wrote times");
   await p.log.close();
 });
+
+test("a lines sink that asks for retries gets the failed batch again, intact after later passes", async () => {
+  const got: string[] = [];
+  let calls = 0;
+  const sink: Sink = {
+    name: "flaky-lines",
+    lines: "ndjson",
+    retry: { attempts: 3, delayMs: 20 },
+    writeLines(bytes) {
+      calls++;
+      if (calls === 1) throw new Error("first write fails");
+      got.push(new TextDecoder().decode(bytes));
+    },
+    write() {
+      throw new Error("a lines sink got records");
+    },
+  };
+  const memory = memorySink();
+  const log = createLogger({
+    directives: "",
+    worker: false,
+    sinks: [sink, memory],
+  });
+  log.info("first batch", { i: 0 });
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  // Later passes reuse the drain's buffer before the retry runs.
+  for (let i = 1; i < 50; i++) {
+    log.info("later", { i, pad: "y".repeat(100) });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  await log.flush();
+  const format = ndjsonFormatter();
+  const expected = memory.records.map((r) => format(r) + "\n");
+  assert.equal(got.join("").split("\n").length - 1, expected.length);
+  assert.deepEqual(
+    got.join("").split("\n").sort(),
+    expected.join("").split("\n").sort(),
+  );
+  assert.ok(
+    got.some((text) => text.includes('"first batch"')),
+    "the retried batch",
+  );
+  await log.close();
+});

@@ -99,6 +99,8 @@ test("webRuntime writes through console without the trailing newline", () => {
     web.write("stdout", "one\n");
     web.write("stderr", "two %c\n");
     web.write("stdout", "three");
+    // UTF-8 bytes (the drain's NDJSON lines) are decoded to the same text.
+    web.write("stdout", new TextEncoder().encode('{"msg":"é"}\n'));
   } finally {
     console.log = log;
     console.error = error;
@@ -107,6 +109,7 @@ test("webRuntime writes through console without the trailing newline", () => {
     ["log", ["%s", "one"]],
     ["error", ["%s", "two %c"]],
     ["log", ["%s", "three"]],
+    ["log", ["%s", '{"msg":"é"}']],
   ]);
 });
 

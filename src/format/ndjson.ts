@@ -152,8 +152,14 @@ function escapeUnsafe(char: string): string {
   return "\\u" + "000".slice(hex.length - 1) + hex;
 }
 
-/** A JSON string literal that is safe on one line and on a terminal. */
-function jsonString(text: string): string {
+/**
+ * A JSON string literal that is safe on one line and on a terminal (also
+ * what format/ndjson_lines.ts writes its constant parts with).
+ *
+ * @param text Any string, lone surrogates included.
+ * @returns The literal, quotes included.
+ */
+export function jsonString(text: string): string {
   return PLAIN_STRING.test(text)
     ? '"' + text + '"'
     : JSON.stringify(text).replace(UNSAFE_ALL, escapeUnsafe);

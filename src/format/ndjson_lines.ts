@@ -35,6 +35,7 @@ import {
   T_TRUE,
   T_UNDEFINED,
 } from "../record/tags.ts";
+import { jsonString } from "./ndjson.ts";
 import { MAX_VALUES } from "./walk.ts";
 
 const encoder = new TextEncoder();
@@ -73,28 +74,22 @@ const LONE_SURROGATE =
   /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
- * The bytes of what the formatter's jsonString writes for `text`, without
- * the quotes; NO when `text` has a lone surrogate.
+ * `before`, the formatter's JSON literal of `text` (jsonString, so the
+ * escaping rules live in one place), then `after`, as bytes.
  */
-function escapedText(text: string): Uint8Array {
-  if (LONE_SURROGATE.test(text)) return NO;
-  const json = JSON.stringify(text).replace(
-    /[\x7f-\x9f\u2028\u2029]/g,
-    (char) => "\\u" + char.charCodeAt(0).toString(16).padStart(4, "0"),
-  );
-  return encoder.encode(json.slice(1, -1));
+function quoted(text: string, before = "", after = ""): Uint8Array {
+  return encoder.encode(before + jsonString(text) + after);
 }
 
-function quoted(text: string, before = "", after = ""): Uint8Array {
-  const inner = escapedText(text);
-  if (inner === NO) return NO;
-  const open = encoder.encode(before + '"');
-  const close = encoder.encode('"' + after);
-  const out = new Uint8Array(open.length + inner.length + close.length);
-  out.set(open);
-  out.set(inner, open.length);
-  out.set(close, open.length + inner.length);
-  return out;
+/**
+ * A call site's part, escaped, without its quotes; NO when it has a lone
+ * surrogate: a message is escaped whole, and such a part could pair with
+ * the next one across an empty value, which escaping piece by piece would
+ * not see.
+ */
+function escapedPart(part: string): Uint8Array {
+  if (LONE_SURROGATE.test(part)) return NO;
+  return encoder.encode(jsonString(part).slice(1, -1));
 }
 
 /** What one producer's dictionary ids become in a line, built on first use. */
@@ -163,7 +158,7 @@ export class LineCache {
       const entry = this.dictionary.get(id);
       parts = null;
       if (Array.isArray(entry) && entry.length > 0) {
-        const escaped = entry.map(escapedText);
+        const escaped = entry.map(escapedPart);
         if (!escaped.includes(NO)) parts = escaped;
       }
       this.sites[id] = parts;
