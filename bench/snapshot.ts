@@ -103,7 +103,7 @@ const fullCapture = captureRing(
   fullProducers[0].ring,
   fullProducers[0].dictionary,
 );
-const fullColumns = eventsChunk(0, fullCapture.entries, fullCapture.records);
+const fullColumns = eventsChunk(0, fullCapture.entries, fullCapture);
 const fullEvents = fullCapture.count;
 
 // 2. Bytes per event.
@@ -269,7 +269,7 @@ const cases: BenchCase[] = [
     minSamples: 3,
     fn: () =>
       do_not_optimize(
-        eventsChunk(0, fullCapture.entries, fullCapture.records),
+        eventsChunk(0, fullCapture.entries, fullCapture),
       ),
   },
   {

@@ -26,9 +26,19 @@ function decodeCapture(capture: Capture): LogRecord[] {
   const records: LogRecord[] = [];
   const r = capture.records;
   const words = new Int32Array(r.buffer, r.byteOffset, r.length >> 2);
-  for (let at = 0; at < r.length;) {
+  for (let at = 0, i = 0; at < r.length; i++) {
     const content = words[at >> 2] & 0xffffff;
-    records.push(decodeEvent(reader, r, at, at + content, "app"));
+    records.push(
+      decodeEvent(
+        reader,
+        r,
+        at,
+        at + content,
+        "app",
+        capture.seqs[i],
+        capture.timeBase,
+      ),
+    );
     at += (content + 3) & ~3;
   }
   return records;

@@ -574,12 +574,12 @@ test(
         time: at("10:00:00"),
         level: "info",
         msg: "tick",
-      }, 0);
+      });
       const error = encodeRecord({
         time: at("10:00:01"),
         level: "error",
         msg: "boom",
-      }, 0);
+      });
       assert.equal(one.length, error.length);
       const records = new Uint8Array(one.length * n);
       for (let i = 0; i < n; i++) {
@@ -589,7 +589,15 @@ test(
         "../src/ttlog_file/chunk_writer.ts"
       );
       const path = join(dir, "big.ttlog");
-      writeFileSync(path, encodeChunk(2, eventsChunk(0, [], records), "lz4"));
+      const seqs = Array.from({ length: n }, (_, i) => i);
+      writeFileSync(
+        path,
+        encodeChunk(
+          2,
+          eventsChunk(0, [], { records, seqs, timeBase: 0 }),
+          "lz4",
+        ),
+      );
       const run = await ttlog(
         "view",
         path,

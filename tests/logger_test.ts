@@ -161,7 +161,7 @@ test("bound fields that do not fit the record are reported, not dropped silently
   // Was a bug: a child's bound fields that did not fit what was left of the
   // record vanished from every event without a trace.
   const { log, sink } = memoryLogger({ ring: { bytes: 1024 } });
-  const child = log.child("c", { blob: "x".repeat(100), id: 7 });
+  const child = log.child("c", { blob: "x".repeat(150), id: 7 });
   child.info("does the context fit?", { a: 1 });
   child.info`template ${1}`;
   log.child("small", { id: 8 }).info("fits", { a: 2 });
@@ -819,7 +819,7 @@ test("metrics(): shape, counters and ring figures", async () => {
   assert.equal(before.logged, 2);
   assert.equal(before.recorded, 2);
   assert.equal(before.pending, 2);
-  assert.ok(before.recordedBytes > 48 && before.recordedBytes % 4 === 0);
+  assert.ok(before.recordedBytes >= 24 && before.recordedBytes % 4 === 0);
   assert.equal(before.ringUsed, before.recordedBytes);
   assert.ok(before.dictionaryEntries >= 3, "target, site, key");
   assert.ok(before.dictionaryBytes > 0);

@@ -5,6 +5,7 @@
 // hostile ones included, with losses, drops, many producers and no
 // dictionary; and the fast path must be the one that wrote the plain
 // records (else the comparison proves nothing about it).
+import type { LogRecord } from "../src/record/values.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -26,6 +27,8 @@ interface Pair {
   lines(): { text: string; count: number };
   /** ndjsonFormatter over what the memory sink got. */
   formatted(): string;
+  /** What the memory sink got. */
+  records(): readonly LogRecord[];
   counts(): { fast: number; slow: number };
 }
 
@@ -59,6 +62,7 @@ function pair(options: LoggerOptions = {}): Pair {
       count,
     }),
     formatted: () => memory.records.map((r) => format(r) + "\n").join(""),
+    records: () => memory.records,
     counts: () => internals(log).drain!.lineCounts,
   };
 }
@@ -220,24 +224,39 @@ test("times of every shape: the formatter's numbers, written from the record's f
     NaN,
     Infinity,
     -Infinity,
+    // The ring's time base is a day before its first record: at the base,
+    // past 2^32 ms after it (bits 32-35 in the level byte), past 2^36 ms
+    // and before it (a float64 time).
+    1795619042123 - 86_400_000,
+    1795619042123 - 86_400_000 + 2 ** 32 + 7,
+    1795619042123 - 86_400_000 + 2 ** 36 - 1,
+    1795619042123 - 86_400_000 + 2 ** 36,
+    1795619042123 - 86_400_001,
   ];
-  // Twice each, so the repeated time takes its cached digits.
-  for (const _ of times) {
-    p.log.info("t", { a: 1 });
-    p.log.info("t", { a: 1 });
-  }
-  // The drain runs after this task: rewrite each record's time first.
-  const { ring } = internals(p.log);
-  const view = new DataView(ring.u8.buffer, ring.u8.byteOffset);
-  let at = 0;
-  for (const time of times) {
-    for (let k = 0; k < 2; k++) {
-      const word = view.getUint32(at, true);
-      view.setFloat64(at + 8, time, true);
-      at += ((word & 0xffffff) + 3) & ~3;
+  // Twice each, so the repeated time takes its cached digits. The clock
+  // reads each time in turn (the recorder reads Date.now() per event).
+  const now = Date.now;
+  try {
+    for (const time of times) {
+      Date.now = () => time;
+      p.log.info("t", { a: 1 });
+      p.log.info("t", { a: 1 });
     }
+  } finally {
+    Date.now = now;
   }
+  assert.deepEqual(
+    p.log.metrics().recorded,
+    times.length * 2,
+    "every event recorded",
+  );
   await same(p, times.length * 2);
+  // The decoded times are exactly the clock's, -0 and NaN included.
+  const seen = p.records().map((r) => r.time);
+  assert.equal(seen.length, times.length * 2);
+  seen.forEach((time, i) =>
+    assert.ok(Object.is(time, times[i >> 1]), `${i}: ${time} ${times[i >> 1]}`)
+  );
   assert.ok(p.counts().fast >= times.length, "the fast path wrote times");
   await p.log.close();
 });

@@ -517,6 +517,8 @@ test(
         producer: 0,
         records: new Uint8Array(0),
         count: 0,
+        seqs: new Uint32Array(0),
+        timeBase: 0,
         entries: [],
         losses: [{ lost: 3, reason: "test" }],
       }]);

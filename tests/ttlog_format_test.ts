@@ -13,10 +13,12 @@ import { TtlogFormatError } from "../src/record/decode.ts";
 import type { LogRecord } from "../src/record/values.ts";
 import {
   alignedLength,
-  CTL_COMMIT,
-  CTL_TAIL,
-  KIND_EVENT,
+  contentLength,
+  eventHeader,
+  readHeader,
+  writeHeader,
 } from "../src/ring/ring.ts";
+import { captureRing } from "../src/snapshot/capture.ts";
 import { xxhash32 } from "../src/codec/xxhash32.ts";
 import { encodeLz4Frame } from "../src/codec/lz4_frame.ts";
 import {
@@ -32,6 +34,7 @@ import {
   eventsChunk,
   headerChunk,
   lossChunk,
+  type RingRecords,
 } from "../src/ttlog_file/chunk_writer.ts";
 import {
   readTtlog,
@@ -50,33 +53,37 @@ import {
 
 const COMPRESSIONS: readonly TtlogCompression[] = ["none", "lz4", "gzip"];
 
-/** The committed event records of a logger's ring, oldest first, no pads. */
-function ringRecords(log: Logger): Uint8Array {
-  const { ctl, u8, i32, mask } = internals(log).ring;
-  const commit = Atomics.load(ctl, CTL_COMMIT);
-  const pieces: Uint8Array[] = [];
-  let length = 0;
-  for (
-    let at = Atomics.load(ctl, CTL_TAIL);
-    at !== commit;
-  ) {
-    const index = at & mask;
-    const word = i32[index >> 2];
-    const size = alignedLength(word & 0xffffff);
-    assert.ok(size > 0, "a record of length 0 in the ring");
-    if (word >>> 24 === KIND_EVENT) {
-      pieces.push(u8.slice(index, index + size));
-      length += size;
-    }
-    at = (at + size) | 0;
+/**
+ * The records of `src` from byte `from` to byte `to` (record ends), with
+ * their sequence numbers and time base, as eventsChunk takes them.
+ */
+function part(
+  src: RingRecords,
+  from = 0,
+  to = src.records.length,
+): RingRecords {
+  const records = src.records;
+  let first = 0;
+  let count = 0;
+  for (let at = 0; at < to;) {
+    if (at < from) first++;
+    else count++;
+    at += alignedLength(
+      contentLength(
+        records[at] | (records[at + 1] << 8) | (records[at + 2] << 16),
+      ),
+    );
   }
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.length;
-  }
-  return out;
+  return {
+    records: records.subarray(from, to),
+    seqs: Array.from(src.seqs).slice(first, first + count),
+    timeBase: src.timeBase,
+  };
+}
+
+/** Bytes alone, as eventsChunk's checks see them (no sequence numbers). */
+function bare(records: Uint8Array): RingRecords {
+  return { records, seqs: [], timeBase: 0 };
 }
 
 /** Every entry of a logger's dictionary, payloads as stored. */
@@ -143,11 +150,10 @@ function comparable(records: readonly LogRecord[]): unknown {
   return records.map((r) => canon({ ...r }));
 }
 
-interface Source {
+interface Source extends RingRecords {
   log: Logger;
   expected: LogRecord[];
   entries: ChunkEntry[];
-  records: Uint8Array;
 }
 
 async function source(
@@ -162,10 +168,11 @@ async function source(
   await log.flush();
   const expected = events(sink);
   const entries = dictionaryEntries(log);
-  const records = ringRecords(log);
+  const { ring, dictionary } = internals(log);
+  const { records, seqs, timeBase } = captureRing(ring, dictionary);
   await finish(log);
   assert.equal(expected.length, count);
-  return { log, expected, entries, records };
+  return { log, expected, entries, records, seqs, timeBase };
 }
 
 const META = {
@@ -198,13 +205,13 @@ function fileUnits(
     encodeChunk(ChunkKind.header, headerChunk(META), compression),
     encodeChunk(
       ChunkKind.events,
-      eventsChunk(0, src.entries, words.subarray(0, half), { layout }),
+      eventsChunk(0, src.entries, part(src, 0, half), { layout }),
       compression,
     ),
     encodeChunk(ChunkKind.loss, lossChunk(0, 7, "overwritten"), compression),
     encodeChunk(
       ChunkKind.events,
-      eventsChunk(0, src.entries, words.subarray(half), { layout }),
+      eventsChunk(0, src.entries, part(src, half), { layout }),
       compression,
     ),
     encodeChunk(
@@ -341,7 +348,7 @@ test("an events chunk needs only its own entries, and the service option names t
   const file = concat([
     encodeChunk(
       ChunkKind.events,
-      eventsChunk(9, [...src.entries].reverse(), src.records),
+      eventsChunk(9, [...src.entries].reverse(), src),
       "lz4",
     ),
   ]);
@@ -358,7 +365,7 @@ test("an events chunk needs only its own entries, and the service option names t
   );
   // Without the entries, records that need one are skipped and counted.
   const bare = readTtlog(
-    encodeChunk(ChunkKind.events, eventsChunk(9, [], src.records), "none"),
+    encodeChunk(ChunkKind.events, eventsChunk(9, [], src), "none"),
   );
   assert.equal(bare.error, undefined);
   const only = bare.items[0];
@@ -382,12 +389,12 @@ test("events chunks store columns (flag 1); files with records as in the ring (f
   const src = await source(120);
   const columns = encodeChunk(
     ChunkKind.events,
-    eventsChunk(0, src.entries, src.records),
+    eventsChunk(0, src.entries, src),
     "none",
   );
   const records = encodeChunk(
     ChunkKind.events,
-    eventsChunk(0, src.entries, src.records, { layout: "records" }),
+    eventsChunk(0, src.entries, src, { layout: "records" }),
     "none",
   );
   assert.equal(columns[6], FLAG_COLUMNS);
@@ -405,12 +412,12 @@ test("events chunks store columns (flag 1); files with records as in the ring (f
   for (const compression of ["lz4", "gzip"] as const) {
     const c = encodeChunk(
       ChunkKind.events,
-      eventsChunk(0, src.entries, src.records),
+      eventsChunk(0, src.entries, src),
       compression,
     );
     const r = encodeChunk(
       ChunkKind.events,
-      eventsChunk(0, src.entries, src.records, { layout: "records" }),
+      eventsChunk(0, src.entries, src, { layout: "records" }),
       compression,
     );
     assert.ok(
@@ -424,8 +431,6 @@ test("columns keep every header exactly: odd times, sequence gaps and wrap-aroun
   // A dictionary this small sends targets, sites and keys inline.
   for (const dictionaryBytes of [undefined, 48]) {
     const src = await source(64, dictionaryBytes);
-    const records = src.records.slice();
-    const view = new DataView(records.buffer);
     const times = [
       1_700_000_000_000,
       1_700_000_000_000.25,
@@ -445,16 +450,48 @@ test("columns keep every header exactly: odd times, sequence gaps and wrap-aroun
     const seqs = [0xffffffff, 0, 7, 6, 0x80000000, 0x7fffffff, 12345, 12346];
     const expectedHeaders: { seq: number; time: number }[] = [];
     let inline = 0;
+    // Each record again with an odd time (a float64 one where the compact
+    // form cannot hold it) and an odd sequence number.
+    const pieces: Uint8Array[] = [];
+    const h = eventHeader();
     let i = 0;
-    for (let at = 0; at < records.length; i++) {
-      if ((view.getUint32(at + 16, true) >>> 8) === 0) inline++;
+    for (let at = 0; at < src.records.length; i++) {
+      const content = contentLength(
+        new DataView(src.records.buffer, src.records.byteOffset).getUint32(
+          at,
+          true,
+        ),
+      );
+      assert.ok(readHeader(src.records, at, at + content, src.timeBase, h));
+      if (h.targetId === 0) inline++;
       const time = times[i % times.length];
       const seq = seqs[i % seqs.length];
-      view.setUint32(at + 4, seq, true);
-      view.setFloat64(at + 8, time, true);
+      const body = src.records.subarray(h.body, at + content);
+      const piece = new Uint8Array(alignedLength(26 + body.length));
+      const bodyAt = writeHeader(
+        piece,
+        0,
+        h.level,
+        h.targetId,
+        h.siteId,
+        time,
+        src.timeBase,
+      );
+      piece.set(body, bodyAt);
+      new DataView(piece.buffer).setUint32(
+        0,
+        (bodyAt + body.length) | (1 << 24),
+        true,
+      );
+      pieces.push(piece.subarray(0, alignedLength(bodyAt + body.length)));
       expectedHeaders.push({ seq, time });
-      at += alignedLength(view.getUint32(at, true) & 0xffffff);
+      at += alignedLength(content);
     }
+    const records: RingRecords = {
+      records: concat(pieces),
+      seqs: expectedHeaders.map((e) => e.seq),
+      timeBase: src.timeBase,
+    };
     assert.equal(inline > 0, dictionaryBytes !== undefined, "inline targets");
     const read = (layout: "columns" | "records") => {
       const { items, error } = readTtlog(
@@ -567,11 +604,12 @@ test("usedEntries finds the entries records need: a chunk with just those decode
           (src.records[at + 2] << 16),
       );
       const record = src.records.subarray(at, at + length);
+      const one = part(src, at, at + length);
       at += length;
       const used = usedEntries(record, byId);
       if (used.length < src.entries.length) fewer++;
       const { items, error } = readTtlog(
-        encodeChunk(ChunkKind.events, eventsChunk(0, used, record), "none"),
+        encodeChunk(ChunkKind.events, eventsChunk(0, used, one), "none"),
         { service: "checkout" },
       );
       assert.equal(error, undefined);
@@ -585,7 +623,7 @@ test("usedEntries finds the entries records need: a chunk with just those decode
         const bare = readTtlog(
           encodeChunk(
             ChunkKind.events,
-            eventsChunk(0, without, record),
+            eventsChunk(0, without, one),
             "none",
           ),
         ).items[0];
@@ -601,7 +639,9 @@ test("usedEntries finds the entries records need: a chunk with just those decode
   for (const entry of src.entries) byId[entry.id] = entry;
   const broken = src.records.slice(0, 64);
   new DataView(broken.buffer).setUint32(0, 60 | (1 << 24), true);
-  broken.fill(0x0d, 24); // arrays that never end
+  const h = eventHeader();
+  assert.ok(readHeader(broken, 0, 60, src.timeBase, h));
+  broken.fill(0x0d, h.body); // arrays that never end
   assert.equal(usedEntries(broken, byId).length, src.entries.length);
 });
 
@@ -652,20 +692,41 @@ test("writers reject what the format cannot hold", () => {
     /compression must be/,
   );
   assert.throws(
-    () => eventsChunk(0, [], new Uint8Array(6)),
+    () => eventsChunk(0, [], bare(new Uint8Array(6))),
     /4-byte aligned/,
   );
-  assert.throws(() => eventsChunk(-1, [], new Uint8Array(0)), /producer/);
+  assert.throws(() => eventsChunk(-1, [], bare(new Uint8Array(0))), /producer/);
   // Columns need whole event records: not a pad, not a cut one.
   const pad = new Uint8Array(8);
   new DataView(pad.buffer).setUint32(0, 8 | (2 << 24), true);
-  assert.throws(() => eventsChunk(0, [], pad), /not a whole event record/);
+  assert.throws(
+    () => eventsChunk(0, [], bare(pad)),
+    /not a whole event record/,
+  );
   const cut = new Uint8Array(24);
   new DataView(cut.buffer).setUint32(0, 28 | (1 << 24), true);
-  assert.throws(() => eventsChunk(0, [], cut), /not a whole event record/);
+  assert.throws(
+    () => eventsChunk(0, [], bare(cut)),
+    /not a whole event record/,
+  );
+  // One sequence number per record; a header that overruns its record.
+  const one = new Uint8Array(12);
+  const at = writeHeader(one, 0, 2, 0, 0, 1000, 0);
+  new DataView(one.buffer).setUint32(0, at | (1 << 24), true);
+  assert.throws(
+    () => eventsChunk(0, [], bare(one)),
+    /1 records need 1 sequence numbers, got 0/,
+  );
+  const long = new Uint8Array(12);
+  writeHeader(long, 0, 2, 0x123456, 0, 1000, 0); // a 3-byte target id
+  new DataView(long.buffer).setUint32(0, 11 | (1 << 24), true);
+  assert.throws(
+    () => eventsChunk(0, [], { records: long, seqs: [0], timeBase: 0 }),
+    /the header of the record at byte 0 does not fit it/,
+  );
   assert.throws(
     () =>
-      eventsChunk(0, [], new Uint8Array(0), {
+      eventsChunk(0, [], bare(new Uint8Array(0)), {
         layout: "rows" as "columns",
       }),
     /layout must be "columns" or "records"/,

@@ -11,7 +11,7 @@
 
 import type { LevelValue } from "../level.ts";
 import { entryLength } from "../record/dictionary.ts";
-import { decodeEvent } from "../record/decode.ts";
+import { decodeEvent, decodeWithHeader } from "../record/decode.ts";
 import type { LogRecord } from "../record/values.ts";
 import {
   alignedLength,
@@ -19,11 +19,12 @@ import {
   CTL_COMMIT,
   CTL_DROPPED,
   CTL_READ,
-  CTL_TAIL,
-  HEADER_BYTES,
   KIND_EVENT,
   KIND_PAD,
+  MIN_HEADER_BYTES,
+  readHeader,
   recordKind,
+  ringTimeBase,
   S_DROPS_REPORTED,
   S_EMITTED,
   S_FILTERED,
@@ -270,9 +271,20 @@ export class Drain {
   #readSource(source: Source, batch: LogRecord[], raw: RawBatch[]): number {
     const { ctl, u8, i32, mask } = source.ring;
     const commit = Atomics.load(ctl, CTL_COMMIT);
+    // Loaded after the commit position: the base its records count from.
+    const timeBase = ringTimeBase(source.ring);
     let read = source.read;
-    const tail = Atomics.load(ctl, CTL_TAIL);
-    if (((tail - read) | 0) > 0) read = tail;
+    let seq = source.expectedSeq;
+    let lost = 0;
+    const pair = source.pair;
+    source.pairs.loadTail(pair);
+    if (((pair.position - read) | 0) > 0) {
+      // Overwritten before they were read: the tail's sequence number
+      // says how many.
+      lost = Math.max(0, (pair.seq - seq) | 0);
+      read = pair.position;
+      seq = pair.seq;
+    }
     const first = batch.length;
     const begin = read;
     const decode = this.#decode;
@@ -282,10 +294,10 @@ export class Drain {
       ? undefined
       : source.lineCache ??= lines.cache(source.reader.dictionary);
     lines?.beginSource(this.#sources.length > 1);
-    const seqs = source.seqs;
-    seqs.length = 0;
+    const h = source.header;
     source.rawBytes = 0;
     source.rawCount = 0;
+    source.rawSeqs.length = 0;
     let count = 0;
     let corrupt = false;
     let filtered = 0;
@@ -302,23 +314,21 @@ export class Drain {
       if (
         (kind !== KIND_EVENT && kind !== KIND_PAD) || length === 0 ||
         length > ((commit - read) | 0) ||
-        (kind === KIND_EVENT && content < HEADER_BYTES)
+        (kind === KIND_EVENT && content < MIN_HEADER_BYTES)
       ) {
         corrupt = true;
         break;
       }
       if (kind === KIND_EVENT) {
         count++;
-        const head = index >> 2;
-        seqs.push(i32[head + 1] >>> 0);
-        const level = u8[index + 16];
+        const recordSeq = seq;
+        seq = (seq + 1) | 0;
         const end = index + content;
-        const emit = this.#emitLevelById(
-          source,
-          i32[head + 4] >>> 8,
-          index,
-          end,
-        );
+        const fits = readHeader(u8, index, end, timeBase, h);
+        const level = h.level;
+        const emit = fits
+          ? this.#emitLevelById(source, h.targetId, h.body, end)
+          : undefined;
         let emitted = false;
         if (emit === undefined || level > 5) undecodable++;
         else if (level < emit) filtered++;
@@ -327,12 +337,14 @@ export class Drain {
           try {
             let record: LogRecord | undefined;
             if (decode) {
-              record = decodeEvent(
+              record = decodeWithHeader(
                 source.reader,
                 u8,
+                h,
                 index,
                 end,
                 this.#service,
+                recordSeq >>> 0,
               );
               batch.push(record);
             }
@@ -341,7 +353,9 @@ export class Drain {
               u8,
               index,
               end,
+              h,
               record,
+              recordSeq >>> 0,
               source.reader,
               this.#service,
             );
@@ -359,19 +373,20 @@ export class Drain {
           }
           runEnd = index + length;
           source.rawCount++;
+          source.rawSeqs.push(recordSeq >>> 0);
         }
       }
       read = (read + length) | 0;
     }
     if (runStart >= 0) this.#copyRaw(source, u8, runStart, runEnd);
     // Anything that began before the tail as it is now may have been
-    // overwritten while it was read: drop the pass and restart at the tail.
-    const tailAfter = Atomics.load(ctl, CTL_TAIL);
-    if (((tailAfter - begin) | 0) > 0) {
+    // overwritten while it was read: drop the pass and read again (from
+    // the source's read state, untouched so far: the new tail's sequence
+    // number counts every event lost since).
+    source.pairs.loadTail(pair);
+    if (((pair.position - begin) | 0) > 0) {
       batch.length = first;
       lines?.rewindSource();
-      source.read = tailAfter;
-      Atomics.store(ctl, CTL_READ, tailAfter);
       return this.#readSource(source, batch, raw);
     }
     if (undecodable > 0) {
@@ -382,14 +397,27 @@ export class Drain {
     if (corrupt) {
       // The records read before this one are intact (the tail did not pass
       // them): keep them. What follows cannot be framed: skip to the newest
-      // record; the next event's sequence gap counts what was skipped.
+      // record. How many events that skips is not known (records carry no
+      // sequence numbers): the skip is reported, not counted.
       this.#report(
         `ttlog: a record in the ring could not be decoded; skipping to the newest record`,
       );
       read = commit;
     }
-    this.#account(source, batch, first, raw, filtered, undecodable);
+    this.#account(
+      source,
+      batch,
+      first,
+      raw,
+      lost,
+      count,
+      filtered,
+      undecodable,
+    );
     source.read = read;
+    source.expectedSeq = seq;
+    // The pair first: a drain that takes over this ring reads both.
+    source.pairs.storeRead({ position: read, seq });
     Atomics.store(ctl, CTL_READ, read);
     // A producer blocked on a full ring waits on READ.
     if (count > 0) Atomics.notify(ctl, CTL_READ);
@@ -404,7 +432,7 @@ export class Drain {
   #emitLevelById(
     source: Source,
     targetId: number,
-    start: number,
+    body: number,
     end: number,
   ): LevelValue | undefined {
     if (targetId !== 0) {
@@ -418,7 +446,7 @@ export class Drain {
     }
     const reader = source.reader;
     try {
-      reader.reset(source.ring.u8, start + 24, end);
+      reader.reset(source.ring.u8, body, end);
       return this.#emitLevelOf(reader.string());
     } catch {
       return undefined;
@@ -446,22 +474,12 @@ export class Drain {
     batch: LogRecord[],
     first: number,
     raw: RawBatch[],
+    lost: number,
+    count: number,
     filtered: number,
     undecodable: number,
   ): void {
-    let lost = 0;
-    const seqs = source.seqs;
-    let expected = source.expectedSeq;
-    for (let i = 0; i < seqs.length; i++) {
-      const seq = seqs[i];
-      if (expected !== -1) {
-        const gap = (seq - expected) | 0;
-        if (gap > 0) lost += gap;
-      }
-      expected = (seq + 1) | 0;
-    }
-    source.expectedSeq = expected;
-    const emitted = seqs.length - filtered - undecodable;
+    const emitted = count - filtered - undecodable;
     this.counters.emitted += emitted;
     this.counters.filtered += filtered;
     const stats = source.ring.stats;
@@ -508,6 +526,8 @@ export class Drain {
         producer: source.index,
         records: source.raw.slice(0, source.rawBytes),
         count: source.rawCount,
+        seqs: Uint32Array.from(source.rawSeqs),
+        timeBase: ringTimeBase(source.ring),
         entries: this.#newEntries(source),
         losses,
       });
@@ -574,9 +594,9 @@ export class Drain {
       if (source === undefined) continue;
       const u8 = batch.records;
       const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
-      for (let at = 0; at + HEADER_BYTES <= u8.length;) {
+      for (let at = 0, i = 0; at + MIN_HEADER_BYTES <= u8.length; i++) {
         const content = contentLength(view.getUint32(at, true));
-        if (content < HEADER_BYTES || at + content > u8.length) break;
+        if (content < MIN_HEADER_BYTES || at + content > u8.length) break;
         try {
           const record = decodeEvent(
             source.reader,
@@ -584,6 +604,8 @@ export class Drain {
             at,
             at + content,
             this.#service,
+            batch.seqs[i],
+            batch.timeBase,
           );
           records.push({
             ...record,

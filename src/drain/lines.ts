@@ -12,14 +12,12 @@
 import { ndjsonFormatter } from "../format/ndjson.ts";
 import { LineCache, NdjsonLines } from "../format/ndjson_lines.ts";
 import {
-  decodeEvent,
+  decodeWithHeader,
   type DictionaryLookup,
   type ValueReader,
 } from "../record/decode.ts";
 import type { LogRecord } from "../record/values.ts";
-
-const f64 = new Float64Array(1);
-const f64Bytes = new Uint8Array(f64.buffer);
+import type { EventHeader } from "../ring/ring.ts";
 
 /** The lines of one pass, across its producers. */
 export class LinePass {
@@ -62,33 +60,33 @@ export class LinePass {
   }
 
   /**
-   * The line of the event record `u8[start, end)`. The records the fast
-   * path leaves to the formatter are formatted from `decoded`, or decoded
-   * with `reader` here; when that throws (the record cannot be decoded)
-   * nothing is added and the error is thrown on.
+   * The line of the event record `u8[start, end)`, whose header `h` was
+   * read. The records the fast path leaves to the formatter are formatted
+   * from `decoded`, or decoded with `reader` here; when that throws (the
+   * record cannot be decoded) nothing is added and the error is thrown on.
    */
   record(
     cache: LineCache,
     u8: Uint8Array,
     start: number,
     end: number,
+    h: EventHeader,
     decoded: LogRecord | undefined,
+    seq: number,
     reader: ValueReader,
     service: string,
   ): void {
     const at = this.#writer.pos;
     const writer = this.#writer;
-    if (!writer.line(cache, u8, start, end)) {
-      const record = decoded ?? decodeEvent(reader, u8, start, end, service);
+    if (!writer.line(cache, u8, h, end)) {
+      const record = decoded ??
+        decodeWithHeader(reader, u8, h, start, end, service, seq);
       writer.text(this.#format(record));
       writer.slow++;
     }
     this.#starts.push(at);
     this.#ends.push(this.#writer.pos);
-    if (this.#withTimes) {
-      for (let i = 0; i < 8; i++) f64Bytes[i] = u8[start + 8 + i];
-      this.#times[this.#starts.length - 1] = f64[0];
-    }
+    if (this.#withTimes) this.#times[this.#starts.length - 1] = h.time;
   }
 
   /**

@@ -15,10 +15,13 @@ import {
 import { ValueReader } from "../record/decode.ts";
 import type { LogRecord } from "../record/values.ts";
 import {
-  CTL_READ,
   CTL_REGISTERED,
+  type EventHeader,
+  eventHeader,
   type RingMemory,
+  RingPairs,
   S_DROPS_REPORTED,
+  type SeqPosition,
 } from "../ring/ring.ts";
 import type { LevelValue } from "../level.ts";
 
@@ -38,12 +41,19 @@ export class Source {
   /** The producer's index: its position among the drain's sources. */
   readonly index: number;
   read = 0;
+  /** Sequence number of the event at `read`. */
   expectedSeq = 0;
+  /** The ring's tail and read pairs. */
+  readonly pairs: RingPairs;
+  /** Scratch for a loaded pair. */
+  readonly pair: SeqPosition = { position: 0, seq: 0 };
+  /** Scratch for the header of the record being read. */
+  readonly header: EventHeader = eventHeader();
   droppedSeen = 0;
   /** Emit levels by target id (targets of records the drain has read). */
   readonly emitById: (LevelValue | undefined)[] = [];
-  /** Sequence numbers of the events of the pass being read. */
-  readonly seqs: number[] = [];
+  /** Sequence numbers of the records in `raw`. */
+  readonly rawSeqs: number[] = [];
   /** For raw sinks: emitted records copied out of the ring this pass. */
   raw: Uint8Array = new Uint8Array(0);
   rawBytes = 0;
@@ -61,8 +71,10 @@ export class Source {
     this.reader = new ValueReader(new DictionaryReader(source.dictionary));
     // A drain that takes over a ring (the worker failed) starts where the
     // last one stopped, and counts drops from there.
-    this.read = Atomics.load(source.ring.ctl, CTL_READ);
-    this.expectedSeq = this.read === 0 ? 0 : -1;
+    this.pairs = new RingPairs(source.ring);
+    this.pairs.loadRead(this.pair);
+    this.read = this.pair.position;
+    this.expectedSeq = this.pair.seq;
     // Drops are reported from what earlier drains reported (kept in the
     // ring), not from now: drops before this drain existed count too.
     this.droppedSeen = source.ring.stats[S_DROPS_REPORTED];

@@ -36,6 +36,7 @@ import {
   T_UNDEFINED,
 } from "../record/tags.ts";
 import { jsonString } from "./ndjson.ts";
+import type { EventHeader } from "../ring/ring.ts";
 import { MAX_VALUES } from "./walk.ts";
 
 const encoder = new TextEncoder();
@@ -219,14 +220,15 @@ export class NdjsonLines {
   }
 
   /**
-   * Appends the line of the event record `u8[start, end)` (header
-   * included), then `\n`; returns false, having appended nothing, where
-   * the record must be formatted the formatter's way (see {@link text}).
+   * Appends the line of the event record ending at `end` whose header `h`
+   * was read (with `readHeader`), then `\n`; returns false, having appended
+   * nothing, where the record must be formatted the formatter's way (see
+   * {@link text}).
    */
-  line(cache: LineCache, u8: Uint8Array, start: number, end: number): boolean {
+  line(cache: LineCache, u8: Uint8Array, h: EventHeader, end: number): boolean {
     const begin = this.pos;
     try {
-      if (this.#fastLine(cache, u8, start, end)) {
+      if (this.#fastLine(cache, u8, h, end)) {
         this.fast++;
         return true;
       }
@@ -257,23 +259,17 @@ export class NdjsonLines {
   #fastLine(
     cache: LineCache,
     u8: Uint8Array,
-    start: number,
+    h: EventHeader,
     end: number,
   ): boolean {
-    const level = u8[start + 16];
-    const targetId = u8[start + 17] | (u8[start + 18] << 8) |
-      (u8[start + 19] << 16);
-    const siteId = (u8[start + 20] | (u8[start + 21] << 8) |
-      (u8[start + 22] << 16) | (u8[start + 23] << 24)) >>> 0;
+    const { level, targetId, siteId, time } = h;
     if (level > 5 || targetId === 0 || siteId === 0) return false;
     this.#u8 = u8;
-    this.#at = start + 24;
+    this.#at = h.body;
     this.#end = end;
     this.#cache = cache;
     this.#values = 0;
     this.#put(TIME_OPEN);
-    for (let i = 0; i < 8; i++) f64Bytes[i] = u8[start + 8 + i];
-    const time = f64[0];
     if (time === this.#lastTime && time > 0) {
       // Events come many to a millisecond: the last time's digits again.
       this.#put(this.#lastDigits);

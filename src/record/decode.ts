@@ -42,6 +42,12 @@ import {
   Marker,
 } from "./values.ts";
 import { readWtf8 } from "./wtf8.ts";
+import {
+  type EventHeader,
+  eventHeader,
+  MIN_HEADER_BYTES,
+  readHeader,
+} from "../ring/ring.ts";
 
 /**
  * Thrown when bytes are not a valid record: a torn read, a corrupt or hostile
@@ -353,24 +359,12 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return value;
 }
 
-/** The header of an event record, as the decoder reads it. */
-export interface EventHeader {
-  /** Sequence number. */
-  seq: number;
-  /** Epoch ms. */
-  time: number;
-  /** Level value. */
-  level: number;
-  /** Target id (0: inline). */
-  targetId: number;
-  /** Site id (0: inline). */
-  siteId: number;
-}
-
 /**
- * Decodes one event record whose content is `u8[start, end)` (its 24-byte
- * header included). With `withTemplate`, the record also gets its call
- * site's text parts as `template`.
+ * Decodes one event record whose content is `u8[start, end)` (its header
+ * included). Sequence numbers are not in the record: the reader counts
+ * them (a ring's tail pair, a .ttlog file's column) and passes `seq`.
+ * With `withTemplate`, the record also gets its call site's text parts as
+ * `template`.
  */
 export function decodeEvent(
   reader: ValueReader,
@@ -378,24 +372,48 @@ export function decodeEvent(
   start: number,
   end: number,
   service: string,
+  seq: number,
+  timeBase: number,
   withTemplate = false,
 ): LogRecord {
-  if (!(start >= 0 && start + 24 <= end && end <= u8.length)) {
+  if (
+    !(start >= 0 && start + MIN_HEADER_BYTES <= end && end <= u8.length) ||
+    !readHeader(u8, start, end, timeBase, header)
+  ) {
     throw new TtlogFormatError(
       `record at byte ${start} (to ${end}) does not fit its header and buffer (${u8.length} bytes)`,
     );
   }
-  f64Bytes.set(u8.subarray(start + 8, start + 16));
-  const time = f64[0];
-  const seq = (u8[start + 4] | (u8[start + 5] << 8) | (u8[start + 6] << 16) |
-    (u8[start + 7] << 24)) >>> 0;
-  const level = u8[start + 16];
-  const targetId = u8[start + 17] | (u8[start + 18] << 8) |
-    (u8[start + 19] << 16);
-  const siteId =
-    (u8[start + 20] | (u8[start + 21] << 8) | (u8[start + 22] << 16) |
-      (u8[start + 23] << 24)) >>> 0;
-  reader.reset(u8, start + 24, end);
+  return decodeWithHeader(
+    reader,
+    u8,
+    header,
+    start,
+    end,
+    service,
+    seq,
+    withTemplate,
+  );
+}
+
+const header = eventHeader();
+
+/**
+ * {@link decodeEvent} for a record whose header `h` was read already
+ * (with {@link readHeader}).
+ */
+export function decodeWithHeader(
+  reader: ValueReader,
+  u8: Uint8Array,
+  h: EventHeader,
+  start: number,
+  end: number,
+  service: string,
+  seq: number,
+  withTemplate = false,
+): LogRecord {
+  const { time, level, targetId, siteId } = h;
+  reader.reset(u8, h.body, end);
   const levelName: LevelName | undefined = LEVEL_NAMES[level];
   if (levelName === undefined) {
     throw new TtlogFormatError(`unknown level ${level} at byte ${start}`);

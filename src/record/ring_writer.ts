@@ -20,13 +20,20 @@ import {
   CTL_READ,
   CTL_TAIL,
   CTL_WAITING,
-  HEADER_BYTES,
   KIND_EVENT,
   KIND_PAD,
+  LEVEL_AT,
   lingerBytes,
+  MAX_TIME_DELTA,
   OVERFLOW_CODES,
+  putHeaderVarint,
+  recordKind,
   recordWord,
   type RingMemory,
+  RingPairs,
+  ringTimeBase,
+  setRingTimeBase,
+  TIME_FLOAT,
   WAITING_LINGER,
 } from "../ring/ring.ts";
 
@@ -36,7 +43,7 @@ const STALE_CLOCK_MS = 250;
 /** Room kept at the end of every record for closing markers and terminators. */
 const SLACK = 128;
 const f64 = new Float64Array(1);
-const f64Words = new Int32Array(f64.buffer);
+const f64Bytes = new Uint8Array(f64.buffer);
 
 /** Called when the ring is full under the `block` policy: make room or return false. */
 export type WaitForSpace = (position: number) => boolean;
@@ -68,6 +75,10 @@ export class RingWriter {
   tail = 0;
   /** Sequence number of the next event. */
   seq = 0;
+  /** Sequence number of the event at `tail`. */
+  tailSeq = 0;
+  /** The ring's time base: record times count ms from it. */
+  timeBase: number;
   /** Events recorded. */
   recorded = 0;
   /** Bytes of records committed (padding included). */
@@ -93,6 +104,8 @@ export class RingWriter {
   waitForSpace: WaitForSpace = () => false;
 
   #detached: Uint8Array;
+  readonly #memory: RingMemory;
+  readonly #pairs: RingPairs;
 
   /**
    * @param memory The ring.
@@ -109,6 +122,9 @@ export class RingWriter {
     this.maxRecord = maxRecord;
     this.policy = policy;
     this.#detached = new Uint8Array(Math.min(maxRecord, 65536));
+    this.#memory = memory;
+    this.#pairs = new RingPairs(memory);
+    this.timeBase = ringTimeBase(memory);
   }
 
   // ---- records ----
@@ -138,19 +154,60 @@ export class RingWriter {
       this.recordedBytes += pad;
       index = 0;
     }
-    const h = index >> 2;
-    i32[h + 1] = this.seq;
     const coarse = this.coarse;
-    f64[0] = coarse === null ? Date.now() : coarse[0];
-    i32[h + 2] = f64Words[0];
-    i32[h + 3] = f64Words[1];
-    i32[h + 4] = level | (targetId << 8);
-    i32[h + 5] = siteId;
+    const now = coarse === null ? Date.now() : coarse[0];
+    const delta = now - this.timeBase;
+    const u8 = this.u8;
+    let p = index + LEVEL_AT + 1;
+    if (targetId < 0x80) u8[p++] = targetId;
+    else p = putHeaderVarint(u8, p, targetId);
+    if (siteId < 0x80) u8[p++] = siteId;
+    else p = putHeaderVarint(u8, p, siteId);
+    if ((delta >>> 0) === delta) {
+      // Whole ms within 2^32 of the base: the usual case.
+      i32[(index >> 2) + 1] = delta;
+      u8[index + LEVEL_AT] = level;
+    } else p = this.#longTime(index, p, level, now, delta);
     this.start = index;
-    this.pos = index + HEADER_BYTES;
+    this.pos = p;
     this.end = index + max - SLACK;
     this.open = true;
     return true;
+  }
+
+  /**
+   * Writes a time the compact form's fast case does not hold: past 2^32 ms
+   * after the base (its bits 32-35 go in the level byte), or else a
+   * float64 after the ids. The ring's very first record moves the base to
+   * now instead (a logger made where the clock reads 0 at start-up, as in
+   * a Worker's global scope). Returns where the body starts.
+   */
+  #longTime(
+    index: number,
+    p: number,
+    level: number,
+    now: number,
+    delta: number,
+  ): number {
+    const u8 = this.u8;
+    if (
+      this.write === 0 && this.recorded === 0 && Number.isInteger(now) &&
+      !Object.is(now, -0)
+    ) {
+      setRingTimeBase(this.#memory, now);
+      this.timeBase = ringTimeBase(this.#memory);
+      delta = now - this.timeBase;
+    }
+    if (Number.isInteger(delta) && delta >= 0 && delta < MAX_TIME_DELTA) {
+      this.i32[(index >> 2) + 1] = delta % 4294967296;
+      u8[index + LEVEL_AT] = level | (Math.floor(delta / 4294967296) << 4);
+      return p;
+    }
+    this.i32[(index >> 2) + 1] = 0;
+    u8[index + LEVEL_AT] = level | TIME_FLOAT;
+    f64[0] = now;
+    for (let i = 0; i < 8; i++) u8[p + i] = f64Bytes[i];
+    return p + 8;
   }
 
   /**
@@ -231,11 +288,17 @@ export class RingWriter {
     const i32 = this.i32;
     const mask = this.mask;
     let t = this.tail;
+    let evicted = 0;
     while (((goal - t) | 0) > 0) {
-      t = (t + alignedLength(contentLength(i32[(t & mask) >> 2]))) | 0;
+      const word = i32[(t & mask) >> 2];
+      if (recordKind(word) === KIND_EVENT) evicted++;
+      t = (t + alignedLength(contentLength(word))) | 0;
     }
     this.tail = t;
-    // The tail moves before any byte of the evicted records is written over.
+    this.tailSeq = (this.tailSeq + evicted) | 0;
+    // The tail moves before any byte of the evicted records is written
+    // over; the pair says which event it is at, for the drain's loss count.
+    this.#pairs.storeTail({ position: t, seq: this.tailSeq });
     Atomics.store(ctl, CTL_TAIL, t);
     return true;
   }

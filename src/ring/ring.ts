@@ -75,8 +75,272 @@ export const KIND_EVENT = 1;
 /** Record kind: padding up to the end of the data area. */
 export const KIND_PAD = 2;
 
-/** Bytes of an event record's header: length+kind, seq, time (f64), level+target, site. */
-export const HEADER_BYTES = 24;
+/**
+ * Byte offset of an event's level byte: bits 0-2 the level, bit 3
+ * {@link TIME_FLOAT}, bits 4-7 the time's bits 32-35. Bytes 4-7 hold the
+ * time's low 32 bits (ms after the ring's time base); the target id and
+ * the site id follow the level byte as varints (docs/FORMAT.md, "Record").
+ */
+export const LEVEL_AT = 8;
+/**
+ * Level byte flag: the time is a float64 of epoch ms after the ids (it was
+ * not a whole number of ms within 2^36 ms after the ring's time base).
+ */
+export const TIME_FLOAT = 0x08;
+/** The shortest event header: length and kind, time, level, two 1-byte ids. */
+export const MIN_HEADER_BYTES = 11;
+/** The longest: 4-byte target and 5-byte site varints, a float64 time. */
+export const MAX_HEADER_BYTES = 26;
+/** Whole ms past the time base the compact header holds (36 bits). */
+export const MAX_TIME_DELTA = 2 ** 36;
+
+/** Int32 control word where the (tail, tail seq) pair starts (a BigInt64). */
+const PAIR_TAIL = 10;
+/** Int32 control word where the drain's (read, read seq) pair starts. */
+const PAIR_READ = 12;
+/** Float64 control slot holding the time base (epoch ms). */
+const F_TIME_BASE = 5;
+/**
+ * How far before the ring's creation its time base lies: a clock stepped
+ * back by less than this still gets compact times.
+ */
+const TIME_BASE_MARGIN_MS = 86_400_000;
+
+/**
+ * The header of an event record as {@link readHeader} reads it: one object
+ * per reader, reused record after record.
+ */
+export interface EventHeader {
+  /** Level value (0 trace to 5 fatal; 6 and 7 are undecodable). */
+  level: number;
+  /** Target id (0: the target is inline, first in the body). */
+  targetId: number;
+  /** Site id (0: the message parts are inline). */
+  siteId: number;
+  /** Epoch ms. */
+  time: number;
+  /** Index of the body's first byte. */
+  body: number;
+}
+
+/** A new, zeroed {@link EventHeader}. */
+export function eventHeader(): EventHeader {
+  return { level: 0, targetId: 0, siteId: 0, time: 0, body: 0 };
+}
+
+const timeF64 = new Float64Array(1);
+const timeBytes = new Uint8Array(timeF64.buffer);
+
+/**
+ * Reads the header of the event record whose content is `u8[start, end)`.
+ *
+ * @param u8 The bytes holding the record.
+ * @param start Where the record starts (its first word).
+ * @param end Where its content ends.
+ * @param timeBase The time base of the ring it was written in.
+ * @param out Receives the fields.
+ * @returns False when the header does not fit the content (`out` is then
+ * partly written).
+ */
+export function readHeader(
+  u8: Uint8Array,
+  start: number,
+  end: number,
+  timeBase: number,
+  out: EventHeader,
+): boolean {
+  const flags = u8[start + LEVEL_AT];
+  out.level = flags & 7;
+  let p = start + LEVEL_AT + 1;
+  if (p + 2 > end) return false;
+  let v = u8[p++];
+  if (v > 0x7f) {
+    v &= 0x7f;
+    let b = u8[p++];
+    v |= (b & 0x7f) << 7;
+    if (b > 0x7f) {
+      b = u8[p++];
+      v |= (b & 0x7f) << 14;
+      if (b > 0x7f) {
+        b = u8[p++];
+        if (b > 0x07) return false;
+        v |= b << 21;
+      }
+    }
+  }
+  out.targetId = v;
+  if (p >= end) return false;
+  v = u8[p++];
+  if (v > 0x7f) {
+    v &= 0x7f;
+    let shift = 7;
+    let b: number;
+    do {
+      if (p >= end || shift > 28) return false;
+      b = u8[p++];
+      v += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b > 0x7f);
+    if (v > 0xffffffff) return false;
+  }
+  out.siteId = v;
+  if ((flags & TIME_FLOAT) === 0) {
+    out.time = timeBase + (flags >>> 4) * 4294967296 +
+      ((u8[start + 4] | (u8[start + 5] << 8) | (u8[start + 6] << 16) |
+        (u8[start + 7] << 24)) >>> 0);
+  } else {
+    if (p + 8 > end) return false;
+    for (let i = 0; i < 8; i++) timeBytes[i] = u8[p + i];
+    out.time = timeF64[0];
+    p += 8;
+  }
+  out.body = p;
+  return p <= end;
+}
+
+/**
+ * Writes an event header (not on the hot path: records built outside a
+ * ring's producer, such as those rebuilt from a .ttlog file, use it).
+ *
+ * @param u8 Where the record goes.
+ * @param start Where it starts (its first word is left to the caller).
+ * @param level Level value.
+ * @param targetId Target id (at most 2^24-1).
+ * @param siteId Site id (at most 2^32-1).
+ * @param time Epoch ms.
+ * @param timeBase The time base the compact time counts from.
+ * @returns Where the body starts.
+ */
+export function writeHeader(
+  u8: Uint8Array,
+  start: number,
+  level: number,
+  targetId: number,
+  siteId: number,
+  time: number,
+  timeBase: number,
+): number {
+  let p = putHeaderVarint(u8, start + LEVEL_AT + 1, targetId);
+  p = putHeaderVarint(u8, p, siteId);
+  const delta = time - timeBase;
+  if (
+    Number.isInteger(delta) && delta >= 0 && delta < MAX_TIME_DELTA &&
+    !Object.is(time, -0)
+  ) {
+    writeWord(u8, start + 4, delta % 4294967296);
+    u8[start + LEVEL_AT] = level | (Math.floor(delta / 4294967296) << 4);
+    return p;
+  }
+  writeWord(u8, start + 4, 0);
+  u8[start + LEVEL_AT] = level | TIME_FLOAT;
+  timeF64[0] = time;
+  for (let i = 0; i < 8; i++) u8[p + i] = timeBytes[i];
+  return p + 8;
+}
+
+function writeWord(u8: Uint8Array, at: number, value: number): void {
+  u8[at] = value & 0xff;
+  u8[at + 1] = (value >>> 8) & 0xff;
+  u8[at + 2] = (value >>> 16) & 0xff;
+  u8[at + 3] = (value >>> 24) & 0xff;
+}
+
+/**
+ * Writes `value` (an unsigned integer below 2^32) as an unsigned LEB128
+ * varint at `at`.
+ *
+ * @returns Where the next byte goes.
+ */
+export function putHeaderVarint(
+  u8: Uint8Array,
+  at: number,
+  value: number,
+): number {
+  while (value > 0x7f) {
+    u8[at++] = (value & 0x7f) | 0x80;
+    value = Math.floor(value / 128);
+  }
+  u8[at++] = value;
+  return at;
+}
+
+/** The time base a ring's compact record times count from (epoch ms). */
+export function ringTimeBase(memory: RingMemory): number {
+  return memory.stats[F_TIME_BASE];
+}
+
+/**
+ * Sets a ring's time base; only its producer, before it commits a record
+ * with the new base (readers load the base after the commit position).
+ */
+export function setRingTimeBase(memory: RingMemory, now: number): void {
+  memory.stats[F_TIME_BASE] = Math.floor(now) - TIME_BASE_MARGIN_MS;
+}
+
+/** A position and the sequence number of the event there, read as one. */
+export interface SeqPosition {
+  /** The position. */
+  position: number;
+  /** The sequence number of the first event at or after it. */
+  seq: number;
+}
+
+function pairView(memory: RingMemory): BigInt64Array {
+  return new BigInt64Array(memory.buffer, 0, CONTROL_WORDS >> 1);
+}
+
+/**
+ * Stores a (position, seq) pair with one 64-bit atomic write, so a reader
+ * on another thread sees both or neither.
+ */
+function storePair(pairs: BigInt64Array, word: number, pair: SeqPosition) {
+  Atomics.store(
+    pairs,
+    word >> 1,
+    (BigInt(pair.seq >>> 0) << 32n) | BigInt(pair.position >>> 0),
+  );
+}
+
+function loadPair(pairs: BigInt64Array, word: number, out: SeqPosition) {
+  const value = Atomics.load(pairs, word >> 1);
+  out.position = Number(value & 0xffffffffn) | 0;
+  out.seq = Number((value >> 32n) & 0xffffffffn) | 0;
+}
+
+/**
+ * The 64-bit control pairs of a ring: the tail with its sequence number
+ * (written by the producer when it evicts records), and the drain's read
+ * position with its sequence number (so a drain that takes over a ring
+ * knows both).
+ */
+export class RingPairs {
+  readonly #pairs: BigInt64Array;
+
+  /** @param memory The ring. */
+  constructor(memory: RingMemory) {
+    this.#pairs = pairView(memory);
+  }
+
+  /** Stores the tail pair (producer). */
+  storeTail(pair: SeqPosition): void {
+    storePair(this.#pairs, PAIR_TAIL, pair);
+  }
+
+  /** Loads the tail pair into `out`. */
+  loadTail(out: SeqPosition): void {
+    loadPair(this.#pairs, PAIR_TAIL, out);
+  }
+
+  /** Stores the read pair (drain). */
+  storeRead(pair: SeqPosition): void {
+    storePair(this.#pairs, PAIR_READ, pair);
+  }
+
+  /** Loads the read pair into `out`. */
+  loadRead(out: SeqPosition): void {
+    loadPair(this.#pairs, PAIR_READ, out);
+  }
+}
 
 /**
  * What happens when the drain lags and the ring is full.
@@ -151,6 +415,7 @@ export function allocateRing(
   memory.ctl[CTL_MAX_RECORD] = maxRecord;
   memory.ctl[CTL_POLICY] = OVERFLOW_CODES[policy];
   memory.ctl[CTL_WAITING] = 1;
+  setRingTimeBase(memory, Date.now());
   return memory;
 }
 

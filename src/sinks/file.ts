@@ -20,6 +20,11 @@ import type { LogRecord } from "../record/values.ts";
 import { builtin, nodeFs, nodeZlib, tryBuiltin } from "../runtime/builtin.ts";
 import { runtime } from "../runtime/mod.ts";
 import {
+  alignedLength,
+  contentLength,
+  MIN_HEADER_BYTES,
+} from "../ring/ring.ts";
+import {
   encodeChunk,
   endChunk,
   eventsChunk,
@@ -314,6 +319,10 @@ interface PendingRecords {
   pieces: Uint8Array[];
   bytes: number;
   count: number;
+  /** The records' sequence numbers. */
+  seqs: number[];
+  /** Their ring's time base. */
+  timeBase: number;
 }
 
 /**
@@ -390,7 +399,11 @@ function ttlogSink(file: FileWriter, settings: Settings, spec: SinkSpec): Sink {
     appendChunk(
       encodeChunk(
         ChunkKind.events,
-        eventsChunk(producer, entries, bytes),
+        eventsChunk(producer, entries, {
+          records: bytes,
+          seqs: records.seqs,
+          timeBase: records.timeBase,
+        }),
         compression,
       ),
       records.count,
@@ -398,20 +411,28 @@ function ttlogSink(file: FileWriter, settings: Settings, spec: SinkSpec): Sink {
   };
 
   /** Buffers records, cut into chunks of about `chunkBytes` at record ends. */
-  const add = (producer: number, data: Uint8Array, now: number) => {
+  const add = (producer: number, batch: RawBatch, now: number) => {
+    const data = batch.records;
+    const { seqs, timeBase } = batch;
     let records = pending.get(producer);
+    if (records !== undefined && records.timeBase !== timeBase) {
+      emit(producer);
+      records = undefined;
+    }
     if (records === undefined) {
       if (pending.size === 0) pendingSince = now;
-      records = { pieces: [], bytes: 0, count: 0 };
+      records = { pieces: [], bytes: 0, count: 0, seqs: [], timeBase };
       pending.set(producer, records);
     }
     let from = 0;
     let count = 0;
-    for (let at = 0; at < data.length;) {
-      const length = ((data[at] | (data[at + 1] << 8) | (data[at + 2] << 16)) +
-        3) & ~3;
+    let record = 0;
+    for (let at = 0; at < data.length; record++) {
+      const length = alignedLength(
+        contentLength(data[at] | (data[at + 1] << 8) | (data[at + 2] << 16)),
+      );
       // Never so from the drain; eventsChunk rejects the rest as it is.
-      if (length < 24) break;
+      if (length < MIN_HEADER_BYTES) break;
       if (
         records.bytes + at - from + length > chunkBytes &&
         records.bytes + at - from > 0
@@ -422,11 +443,12 @@ function ttlogSink(file: FileWriter, settings: Settings, spec: SinkSpec): Sink {
           records.count += count;
         }
         emit(producer);
-        records = { pieces: [], bytes: 0, count: 0 };
+        records = { pieces: [], bytes: 0, count: 0, seqs: [], timeBase };
         pending.set(producer, records);
         from = at;
         count = 0;
       }
+      records.seqs.push(seqs[record]);
       at += length;
       count++;
     }
@@ -496,7 +518,7 @@ function ttlogSink(file: FileWriter, settings: Settings, spec: SinkSpec): Sink {
             );
           }
         }
-        if (batch.count > 0) add(batch.producer, batch.records, now);
+        if (batch.count > 0) add(batch.producer, batch, now);
       }
       if (compression === "none" || now - pendingSince >= COMPRESS_DELAY_MS) {
         emitAll();

@@ -277,6 +277,10 @@ export interface RawBatch {
   readonly records: Uint8Array;
   /** How many records. */
   readonly count: number;
+  /** Each record's sequence number (records do not hold them). */
+  readonly seqs: Uint32Array;
+  /** The time base of the producer's ring: record times count ms from it. */
+  readonly timeBase: number;
   /** Dictionary entries added since this producer's previous batch. */
   readonly entries: readonly RawEntry[];
   /** Events lost around these records ("lost N events"), to write before them. */

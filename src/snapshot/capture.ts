@@ -11,11 +11,15 @@ import type { DictionaryMemory } from "../record/dictionary.ts";
 import {
   alignedLength,
   CTL_COMMIT,
-  CTL_TAIL,
-  HEADER_BYTES,
+  eventHeader,
   KIND_EVENT,
   KIND_PAD,
+  MIN_HEADER_BYTES,
+  readHeader,
   type RingMemory,
+  RingPairs,
+  ringTimeBase,
+  type SeqPosition,
 } from "../ring/ring.ts";
 
 /** A dictionary entry as stored: its id, kind and payload bytes. */
@@ -34,6 +38,10 @@ export interface Capture {
   readonly records: Uint8Array;
   /** How many event records. */
   readonly count: number;
+  /** Each record's sequence number (records do not hold them). */
+  readonly seqs: Uint32Array;
+  /** The ring's time base (record times count from it). */
+  readonly timeBase: number;
   /** The dictionary entries, oldest first. */
   readonly entries: readonly CapturedEntry[];
   /** Records that began before the tail moved during the copy (another thread wrote over them). */
@@ -88,11 +96,16 @@ export function captureRing(
 ): Capture {
   const { ctl, u8, i32, mask } = ring;
   const commit = Atomics.load(ctl, CTL_COMMIT);
-  const tail = Atomics.load(ctl, CTL_TAIL);
+  const timeBase = ringTimeBase(ring);
+  const pairs = new RingPairs(ring);
+  const pair: SeqPosition = { position: 0, seq: 0 };
+  pairs.loadTail(pair);
+  const tail = pair.position;
+  const tailSeq = pair.seq;
   const used = Math.max(0, (commit - tail) | 0);
   const out = new Uint8Array(used);
   // Every record is at least a header long: these bound the record count.
-  const most = Math.floor(used / HEADER_BYTES) + 1;
+  const most = Math.floor(used / alignedLength(MIN_HEADER_BYTES)) + 1;
   const starts = new Int32Array(most);
   const positions = new Int32Array(most);
   let count = 0;
@@ -112,7 +125,7 @@ export function captureRing(
     if (
       (kind !== KIND_EVENT && kind !== KIND_PAD) || length === 0 ||
       length > ((commit - position) | 0) ||
-      (kind === KIND_EVENT && content < HEADER_BYTES)
+      (kind === KIND_EVENT && content < MIN_HEADER_BYTES)
     ) break;
     if (kind === KIND_EVENT) {
       if (runBytes > 0 && index !== runFrom + runBytes) {
@@ -138,21 +151,22 @@ export function captureRing(
   }
   // Records that began before the tail as it is now may have been written
   // over while they were copied: leave them out.
-  const tailAfter = Atomics.load(ctl, CTL_TAIL);
+  pairs.loadTail(pair);
+  const tailAfter = pair.position;
   let first = 0;
   while (first < count && ((tailAfter - positions[first]) | 0) > 0) {
     first++;
   }
   // The window: newest records within the age and size limits.
   const now = window.now ?? Date.now();
-  const time = new Float64Array(1);
-  const timeBytes = new Uint8Array(time.buffer);
+  const h = eventHeader();
   let keepFrom = first;
   if (window.ms !== undefined) {
     const oldest = now - window.ms;
     while (keepFrom < count) {
-      timeBytes.set(out.subarray(starts[keepFrom] + 8, starts[keepFrom] + 16));
-      if (time[0] >= oldest) break;
+      const at = starts[keepFrom];
+      const end = at + (out[at] | (out[at + 1] << 8) | (out[at + 2] << 16));
+      if (readHeader(out, at, end, timeBase, h) && h.time >= oldest) break;
       keepFrom++;
     }
   }
@@ -162,9 +176,15 @@ export function captureRing(
     }
   }
   const begin = keepFrom < count ? starts[keepFrom] : size;
+  const seqs = new Uint32Array(count - keepFrom);
+  for (let i = 0, seq = tailSeq + keepFrom; i < seqs.length; i++) {
+    seqs[i] = seq + i;
+  }
   return {
     records: begin === 0 ? out.subarray(0, size) : out.slice(begin, size),
     count: count - keepFrom,
+    seqs,
+    timeBase,
     entries: window.entries === false ? [] : captureDictionary(dictionary),
     overwritten: first,
   };

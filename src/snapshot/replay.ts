@@ -8,16 +8,19 @@
  * @module
  */
 
-import type { LevelValue } from "../level.ts";
+import { Level, type LevelValue } from "../level.ts";
 import { decodeEvent, ValueReader } from "../record/decode.ts";
 import { DictionaryReader } from "../record/dictionary.ts";
 import {
   alignedLength,
-  CTL_COMMIT,
-  CTL_TAIL,
-  HEADER_BYTES,
+  contentLength,
   KIND_EVENT,
+  MIN_HEADER_BYTES,
+  recordKind,
   type RingMemory,
+  RingPairs,
+  ringTimeBase,
+  type SeqPosition,
 } from "../ring/ring.ts";
 import { captureRing } from "./capture.ts";
 import type { SnapshotProducer } from "./writer.ts";
@@ -30,6 +33,10 @@ export interface ReplayBatch {
   readonly records: Uint8Array;
   /** How many records. */
   readonly count: number;
+  /** Each record's sequence number. */
+  readonly seqs: Uint32Array;
+  /** The time base of the ring they were written in. */
+  readonly timeBase: number;
 }
 
 /** What a replay found. */
@@ -93,23 +100,31 @@ export class ReplayMemory {
       let to: number;
       let mask: number;
       let seqFrom: number | undefined;
+      // The sequence number of the first event from `from`, and the time
+      // base, for the records there (a copy's come with it).
+      let seq: number;
+      let seqs: Uint32Array | undefined;
+      let timeBase: number;
       if (p === 0) {
         u8 = ring.u8;
         mask = ring.mask;
         to = own.write;
-        const tail = Atomics.load(ring.ctl, CTL_TAIL);
-        from = tail;
+        timeBase = ringTimeBase(ring);
+        const tail = tailPair(ring);
+        from = tail.position;
+        seq = tail.seq;
         if (start.position !== undefined) {
-          if (((start.position - tail) | 0) >= 0) from = start.position;
+          if (((start.position - tail.position) | 0) >= 0) {
+            from = start.position;
+            seq = start.recorded | 0;
+          }
         } else if (start.recorded > 0) {
           seqFrom = start.recorded >>> 0;
         }
         // What was recorded since the start and is gone: the first record
         // held tells how many came before it.
-        const firstSeq = firstSeqFrom(ring, from, to);
-        const held = firstSeq === undefined
-          ? own.recorded
-          : own.recorded - (((own.recorded >>> 0) - firstSeq) >>> 0);
+        const held = own.recorded -
+          (((own.recorded >>> 0) - (seq >>> 0)) >>> 0);
         overwritten = Math.max(0, held - start.recorded);
       } else {
         const capture = captureRing(ring, dictionary, { entries: false });
@@ -117,6 +132,9 @@ export class ReplayMemory {
         mask = -1;
         from = 0;
         to = u8.length;
+        seqs = capture.seqs;
+        seq = 0;
+        timeBase = capture.timeBase;
       }
       const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
       const reader = this.#readers[p] ??= new ValueReader(
@@ -124,24 +142,35 @@ export class ReplayMemory {
       );
       const seen = this.#seen[p] ??= new Set();
       const out: Uint8Array[] = [];
+      const outSeqs: number[] = [];
       let count = 0;
-      for (let position = from; position !== to;) {
+      for (let position = from, i = 0; position !== to;) {
         const at = position & mask;
         const word = view.getUint32(at, true);
-        const kind = word >>> 24;
-        const content = word & 0xffffff;
+        const kind = recordKind(word);
+        const content = contentLength(word);
         const length = alignedLength(content);
         if (
           length === 0 || ((to - position) | 0) < length ||
-          (kind === KIND_EVENT && content < HEADER_BYTES)
+          (kind === KIND_EVENT && content < MIN_HEADER_BYTES)
         ) break;
         position = (position + length) | 0;
         if (kind !== KIND_EVENT) continue;
-        const seq = view.getUint32(at + 4, true);
-        if (seqFrom !== undefined && ((seq - seqFrom) | 0) < 0) continue;
+        const recordSeq = seqs === undefined ? seq >>> 0 : seqs[i];
+        seq = (seq + 1) | 0;
+        i++;
+        if (seqFrom !== undefined && ((recordSeq - seqFrom) | 0) < 0) continue;
         let record;
         try {
-          record = decodeEvent(reader, u8, at, at + content, "");
+          record = decodeEvent(
+            reader,
+            u8,
+            at,
+            at + content,
+            "",
+            recordSeq,
+            timeBase,
+          );
         } catch {
           // Overwritten during the copy: not one of the events asked for.
           continue;
@@ -149,16 +178,23 @@ export class ReplayMemory {
         if (!keys.every((key) => Object.is(record.fields[key], where[key]))) {
           continue;
         }
-        if (u8[at + 16] >= emitLevelFor(record.target)) emitted++;
-        else if (!seen.has(seq)) {
-          seen.add(seq);
+        if (Level[record.level] >= emitLevelFor(record.target)) emitted++;
+        else if (!seen.has(recordSeq)) {
+          seen.add(recordSeq);
           out.push(u8.slice(at, at + length));
+          outSeqs.push(recordSeq);
           count++;
         }
       }
       if (seen.size > 4096) forget(seen, ring);
       if (count > 0) {
-        batches.push({ producer: p, records: concat(out), count });
+        batches.push({
+          producer: p,
+          records: concat(out),
+          count,
+          seqs: Uint32Array.from(outSeqs),
+          timeBase,
+        });
         replayed += count;
       }
     }
@@ -172,37 +208,18 @@ export class ReplayMemory {
  * one still held: each number is looked at about once.
  */
 function forget(seen: Set<number>, ring: RingMemory): void {
-  const first = firstSeqFrom(
-    ring,
-    Atomics.load(ring.ctl, CTL_TAIL),
-    Atomics.load(ring.ctl, CTL_COMMIT),
-  );
-  if (first === undefined) {
-    seen.clear();
-    return;
-  }
+  const first = tailPair(ring).seq;
   for (const seq of seen) {
     if (((seq - first) | 0) >= 0) break;
     seen.delete(seq);
   }
 }
 
-/** The sequence number of the first event record in `[from, to)` of a ring. */
-function firstSeqFrom(
-  ring: RingMemory,
-  from: number,
-  to: number,
-): number | undefined {
-  const { i32, mask } = ring;
-  for (let position = from; position !== to;) {
-    const index = position & mask;
-    const word = i32[index >> 2];
-    const length = alignedLength(word & 0xffffff);
-    if (length === 0) return undefined;
-    if (word >>> 24 === KIND_EVENT) return i32[(index >> 2) + 1] >>> 0;
-    position = (position + length) | 0;
-  }
-  return undefined;
+/** A ring's tail and the sequence number of the event there. */
+function tailPair(ring: RingMemory): SeqPosition {
+  const pair = { position: 0, seq: 0 };
+  new RingPairs(ring).loadTail(pair);
+  return pair;
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

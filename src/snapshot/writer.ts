@@ -14,7 +14,12 @@ import {
   type DictionaryMemory,
   DictionaryReader,
 } from "../record/dictionary.ts";
-import type { RingMemory } from "../ring/ring.ts";
+import {
+  alignedLength,
+  contentLength,
+  MIN_HEADER_BYTES,
+  type RingMemory,
+} from "../ring/ring.ts";
 import { nodeFs, tryBuiltin } from "../runtime/builtin.ts";
 import { type Capture, captureRing } from "./capture.ts";
 import {
@@ -165,19 +170,27 @@ export function buildSnapshot(
       records.length >> 2,
     );
     let from = 0;
+    let fromRecord = 0;
     while (from < records.length) {
       let to = from;
+      let toRecord = fromRecord;
       while (
         to < records.length && (to === from || to - from < CHUNK_RECORD_BYTES)
       ) {
-        to += ((words[to >> 2] & 0xffffff) + 3) & ~3;
+        to += alignedLength(contentLength(words[to >> 2]));
+        toRecord++;
       }
       chunks.push(encodeChunk(
         ChunkKind.events,
-        eventsChunk(producer, capture.entries, records.subarray(from, to)),
+        eventsChunk(producer, capture.entries, {
+          records: records.subarray(from, to),
+          seqs: capture.seqs.subarray(fromRecord, toRecord),
+          timeBase: capture.timeBase,
+        }),
         options.compression,
       ));
       from = to;
+      fromRecord = toRecord;
     }
   });
   chunks.push(
@@ -291,27 +304,42 @@ function select(
   const reader = new ValueReader(new DictionaryReader(dictionary));
   const keys = Object.keys(where);
   const out = new Uint8Array(u8.length);
+  const seqs = new Uint32Array(capture.count);
   let size = 0;
   let count = 0;
-  for (let at = 0; at + 8 <= u8.length;) {
-    const content = view.getUint32(at, true) & 0xffffff;
-    const aligned = (content + 3) & ~3;
-    if (content < 24 || at + aligned > u8.length) break;
+  for (let at = 0, i = 0; at + 4 <= u8.length; i++) {
+    const content = contentLength(view.getUint32(at, true));
+    const aligned = alignedLength(content);
+    if (content < MIN_HEADER_BYTES || at + aligned > u8.length) break;
     let keep = false;
     try {
-      const { fields } = decodeEvent(reader, u8, at, at + content, "");
+      const { fields } = decodeEvent(
+        reader,
+        u8,
+        at,
+        at + content,
+        "",
+        capture.seqs[i],
+        capture.timeBase,
+      );
       keep = keys.every((key) => Object.is(fields[key], where[key]));
     } catch {
       // Overwritten during the copy: not one of the events asked for.
     }
     if (keep) {
       out.set(u8.subarray(at, at + aligned), size);
+      seqs[count] = capture.seqs[i];
       size += aligned;
       count++;
     }
     at += aligned;
   }
-  return { ...capture, records: out.subarray(0, size), count };
+  return {
+    ...capture,
+    records: out.subarray(0, size),
+    count,
+    seqs: seqs.subarray(0, count),
+  };
 }
 
 /**
@@ -330,25 +358,32 @@ function withEvent(
   if (capture === undefined || typeof seq !== "number") return trigger;
   const u8 = capture.records;
   const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
-  // Records have no back links: walk forwards and keep the last match
-  // (sequence numbers wrap after 2^32 events).
+  // Keep the last match (sequence numbers wrap after 2^32 events).
   let found = -1;
   let foundEnd = 0;
-  for (let at = 0; at + 8 <= u8.length;) {
-    const content = view.getUint32(at, true) & 0xffffff;
-    if (content < 24 || at + content > u8.length) break;
-    if (view.getUint32(at + 4, true) === seq >>> 0) {
+  for (let at = 0, i = 0; at + 4 <= u8.length; i++) {
+    const content = contentLength(view.getUint32(at, true));
+    if (content < MIN_HEADER_BYTES || at + content > u8.length) break;
+    if (capture.seqs[i] === seq >>> 0) {
       found = at;
       foundEnd = at + content;
     }
-    at += (content + 3) & ~3;
+    at += alignedLength(content);
   }
   if (found < 0) return trigger;
   try {
     const reader = new ValueReader(
       new DictionaryReader(producers[producer as number].dictionary),
     );
-    const record = decodeEvent(reader, u8, found, foundEnd, service);
+    const record = decodeEvent(
+      reader,
+      u8,
+      found,
+      foundEnd,
+      service,
+      seq >>> 0,
+      capture.timeBase,
+    );
     return {
       ...trigger,
       event: JSON.parse(ndjsonFormatter({ seq: true })(record)),

@@ -15,7 +15,7 @@
 
 import type { LevelValue } from "../level.ts";
 import {
-  decodeEvent,
+  decodeWithHeader,
   type DictionaryLookup,
   TtlogFormatError,
   ValueReader,
@@ -27,7 +27,7 @@ import {
 } from "../record/dictionary.ts";
 import type { LogRecord } from "../record/values.ts";
 import { readWtf8 } from "../record/wtf8.ts";
-import { HEADER_BYTES, KIND_EVENT } from "../ring/ring.ts";
+import { eventHeader, KIND_EVENT } from "../ring/ring.ts";
 import { FLAG_COLUMNS } from "./format.ts";
 
 /**
@@ -74,6 +74,14 @@ export interface EventsDecoderOptions {
   readonly fail: (what: string) => never;
 }
 
+/**
+ * Bytes of a record's header in an events chunk of the "records as in the
+ * ring" layout (the first files): length and kind, seq, float64 time,
+ * level and target id, site id. Rings hold shorter headers since; chunks
+ * of this layout are still read.
+ */
+const RECORD_HEADER_BYTES = 24;
+
 function u32(u8: Uint8Array, at: number): number {
   return (u8[at] | (u8[at + 1] << 8) | (u8[at + 2] << 16) |
     (u8[at + 3] << 24)) >>> 0;
@@ -81,8 +89,7 @@ function u32(u8: Uint8Array, at: number): number {
 
 /**
  * Decodes events chunks, one {@link EventsDecoder.decode} call each. Keeps a
- * scratch buffer between calls (a record rebuilt from columns), so one
- * decoder serves one reader.
+ * scratch header between calls, so one decoder serves one reader.
  *
  * @example Decode an events chunk's payload
  * ```ts
@@ -90,19 +97,19 @@ function u32(u8: Uint8Array, at: number): number {
  * import { EventsDecoder } from "./chunk_events.ts";
  * import { FLAG_COLUMNS } from "./format.ts";
  * import assert from "node:assert/strict";
+ * import { writeHeader } from "../ring/ring.ts";
  * // One info event with an inline target "" and message "a".
- * const record = new Uint8Array(32);
- * const view = new DataView(record.buffer);
- * view.setUint32(0, 31 | (1 << 24), true);
- * view.setFloat64(8, 1000, true);
- * record[16] = 2;
- * record.set([0x07, 0, 1, 0x07, 1, 0x61, 0], 24);
+ * const record = new Uint8Array(20);
+ * const body = writeHeader(record, 0, 2, 0, 0, 1000, 0);
+ * record.set([0x07, 0, 1, 0x07, 1, 0x61, 0], body);
+ * new DataView(record.buffer).setUint32(0, (body + 7) | (1 << 24), true);
  * const decoder = new EventsDecoder({
  *   fail: (what) => {
  *     throw new Error(what);
  *   },
  * });
- * const payload = eventsChunk(3, [], record); // columns, the default layout
+ * // Columns, the default layout; the records' sequence numbers and time base.
+ * const payload = eventsChunk(3, [], { records: record, seqs: [0], timeBase: 0 });
  * const chunk = decoder.decode(payload, FLAG_COLUMNS, "api");
  * assert.equal(chunk.producer, 3);
  * assert.deepEqual(chunk.records.map((r) => [r.msg, r.service]), [["a", "api"]]);
@@ -112,8 +119,8 @@ export class EventsDecoder {
   readonly #filter: TtlogRecordFilter | undefined;
   readonly #templates: boolean;
   readonly #fail: (what: string) => never;
-  /** A record rebuilt from columns, for the record decoder. */
-  #scratch = new Uint8Array(256);
+  /** The header of the record being decoded. */
+  readonly #header = eventHeader();
 
   /**
    * Creates a decoder.
@@ -208,31 +215,36 @@ export class EventsDecoder {
       const content = word & 0xffffff;
       const aligned = (content + 3) & ~3;
       if (
-        word >>> 24 !== KIND_EVENT || content < HEADER_BYTES ||
+        word >>> 24 !== KIND_EVENT || content < RECORD_HEADER_BYTES ||
         aligned > end - at
       ) {
         this.#fail(`the record at payload byte ${at} is malformed`);
       }
+      // The header of a record as the first files hold it (docs/FORMAT.md,
+      // "Records as in the ring").
+      const h = this.#header;
+      h.level = payload[at + 16];
+      h.targetId = payload[at + 17] | (payload[at + 18] << 8) |
+        (payload[at + 19] << 16);
+      h.siteId = u32(payload, at + 20);
+      f64Bytes.set(payload.subarray(at + 8, at + 16));
+      h.time = f64[0];
+      h.body = at + RECORD_HEADER_BYTES;
+      const seq = u32(payload, at + 4);
       if (filter !== undefined) {
-        const level = payload[at + 16];
-        const targetId = payload[at + 17] | (payload[at + 18] << 8) |
-          (payload[at + 19] << 16);
         const target = targetOf(
           reader,
-          targetId,
+          h.targetId,
           payload,
-          at + 24,
+          h.body,
           at + content,
         );
-        if (level > 5 || target === undefined) {
+        if (h.level > 5 || target === undefined) {
           out.undecodable++;
           at += aligned;
           continue;
         }
-        f64Bytes.set(payload.subarray(at + 8, at + 16));
-        if (
-          !filter(level as LevelValue, target, f64[0], u32(payload, at + 4))
-        ) {
+        if (!filter(h.level as LevelValue, target, h.time, seq)) {
           out.filtered++;
           at += aligned;
           continue;
@@ -240,12 +252,14 @@ export class EventsDecoder {
       }
       try {
         out.records.push(
-          decodeEvent(
+          decodeWithHeader(
             reader,
             payload,
+            h,
             at,
             at + content,
             out.service,
+            seq,
             this.#templates,
           ),
         );
@@ -352,7 +366,10 @@ export class EventsDecoder {
       else time += timeCode % 2 === 0 ? timeCode / 2 : -(timeCode - 1) / 2;
       stream.at = streamAt[shape];
       stream.end = streamEnds[shape];
-      const body = stream.varint(0xffffff - HEADER_BYTES, "a record length");
+      const body = stream.varint(
+        0xffffff - RECORD_HEADER_BYTES,
+        "a record length",
+      );
       const bodyStart = stream.at;
       if (body > stream.end - bodyStart) {
         this.#fail(`a record of shape ${shape} overruns its stream`);
@@ -373,31 +390,24 @@ export class EventsDecoder {
           continue;
         }
       }
-      // The record decoder reads a whole ring record: rebuild one.
-      const content = HEADER_BYTES + body;
-      if (this.#scratch.length < content) {
-        this.#scratch = new Uint8Array(
-          Math.max(content, this.#scratch.length * 2),
-        );
-      }
-      const record = this.#scratch;
-      putU32(record, 0, content | (KIND_EVENT << 24));
-      putU32(record, 4, seq);
-      f64[0] = time;
-      for (let k = 0; k < 8; k++) record[8 + k] = f64Bytes[k];
-      putU32(record, 16, level | (targetIds[shape] << 8));
-      putU32(record, 20, siteIds[shape]);
-      if (body < 64) {
-        for (let k = 0; k < body; k++) record[24 + k] = payload[bodyStart + k];
-      } else record.set(payload.subarray(bodyStart, bodyEnd), 24);
+      // The record decoder reads the body where it is, with the header
+      // the columns give.
+      const h = this.#header;
+      h.level = level;
+      h.targetId = targetIds[shape];
+      h.siteId = siteIds[shape];
+      h.time = time;
+      h.body = bodyStart;
       try {
         out.records.push(
-          decodeEvent(
+          decodeWithHeader(
             reader,
-            record,
-            0,
-            content,
+            payload,
+            h,
+            bodyStart,
+            bodyEnd,
             out.service,
+            seq,
             this.#templates,
           ),
         );
@@ -457,13 +467,6 @@ interface EventsOut {
 
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
-
-function putU32(u8: Uint8Array, at: number, value: number): void {
-  u8[at] = value;
-  u8[at + 1] = value >>> 8;
-  u8[at + 2] = value >>> 16;
-  u8[at + 3] = value >>> 24;
-}
 
 /** Reads varints and raw values from `u8[at, end)`; overruns fail the chunk. */
 class Cursor {

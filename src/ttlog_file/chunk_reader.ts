@@ -95,20 +95,19 @@ export interface TtlogReaderOptions {
    * import { ChunkKind } from "./format.ts";
    * import { encodeChunk, eventsChunk } from "./chunk_writer.ts";
    * import { readTtlog } from "./chunk_reader.ts";
+   * import { writeHeader } from "../ring/ring.ts";
    * import assert from "node:assert/strict";
    * // Two events with inline targets and messages: info "a", error "b".
-   * const record = (level: number, seq: number, letter: number) => {
-   *   const r = new Uint8Array(32);
-   *   const view = new DataView(r.buffer);
-   *   view.setUint32(0, 31 | (1 << 24), true);
-   *   view.setUint32(4, seq, true);
-   *   view.setFloat64(8, 1000 + seq, true);
-   *   r[16] = level;
-   *   r.set([0x07, 0, 1, 0x07, 1, letter, 0], 24);
+   * const record = (level: number, time: number, letter: number) => {
+   *   const r = new Uint8Array(20);
+   *   const body = writeHeader(r, 0, level, 0, 0, time, 0);
+   *   r.set([0x07, 0, 1, 0x07, 1, letter, 0], body);
+   *   new DataView(r.buffer).setUint32(0, (body + 7) | (1 << 24), true);
    *   return r;
    * };
-   * const records = new Uint8Array([...record(2, 0, 0x61), ...record(4, 1, 0x62)]);
-   * const file = encodeChunk(ChunkKind.events, eventsChunk(0, [], records), "none");
+   * const records = new Uint8Array([...record(2, 1000, 0x61), ...record(4, 1001, 0x62)]);
+   * const chunk = eventsChunk(0, [], { records, seqs: [0, 1], timeBase: 0 });
+   * const file = encodeChunk(ChunkKind.events, chunk, "none");
    * const { items } = readTtlog(file, { filter: (level) => level >= 4 });
    * assert.ok(items[0].kind === "events");
    * assert.deepEqual(items[0].records.map((r) => r.msg), ["b"]);

@@ -21,6 +21,16 @@ import { gzipSync } from "../codec/gzip.ts";
 import { xxhash32 } from "../codec/xxhash32.ts";
 import { TtlogConfigError } from "../errors.ts";
 import {
+  alignedLength,
+  contentLength,
+  eventHeader,
+  KIND_EVENT,
+  MIN_HEADER_BYTES,
+  readHeader,
+  recordKind,
+  recordWord,
+} from "../ring/ring.ts";
+import {
   CHUNK_HEADER_BYTES,
   CHUNK_MAGIC,
   CHUNK_TRAILER_BYTES,
@@ -213,12 +223,31 @@ export interface EventsChunkOptions {
   /**
    * `"columns"` (the default; the chunk is flagged {@link FLAG_COLUMNS}):
    * headers as columns, values grouped by call site, about a third smaller
-   * raw and twice as compressible. `"records"`: the records exactly as in the
-   * ring, the layout of the first .ttlog files (flags 0), for tools and tests
-   * that write it.
+   * raw and twice as compressible. `"records"`: whole records with the
+   * 24-byte headers the first .ttlog files hold (flags 0), for tools and
+   * tests that write that layout.
    */
   readonly layout?: "columns" | "records";
 }
+
+/**
+ * Event records as a ring holds them, with what the records themselves do
+ * not carry: their sequence numbers, and the time base of the ring.
+ */
+export interface RingRecords {
+  /**
+   * Whole event records exactly as in the ring (docs/FORMAT.md, "Record"),
+   * back to back, 4-byte aligned, oldest first, without pad records.
+   */
+  readonly records: Uint8Array;
+  /** Each record's sequence number, in order (one per record). */
+  readonly seqs: ArrayLike<number>;
+  /** The time base of the ring the records were written in. */
+  readonly timeBase: number;
+}
+
+/** Bytes of a record header in the "records" layout (the first files). */
+const RECORD_HEADER_BYTES = 24;
 
 /**
  * The payload of an events chunk: a producer's dictionary entries, then its
@@ -227,8 +256,7 @@ export interface EventsChunkOptions {
  * @param producer The producer's id (0 for the main thread's logger).
  * @param entries The dictionary entries the records use, payloads exactly as
  * the in-ring dictionary stores them.
- * @param records Whole event records exactly as they sit in the ring (24-byte
- * header and body, 4-byte aligned), oldest first, without pad records.
+ * @param records The records, their sequence numbers and time base.
  * @param options The layout (default: columns).
  * @returns The payload.
  * @throws {TtlogConfigError} When an id, kind or length does not fit the
@@ -240,14 +268,13 @@ export interface EventsChunkOptions {
  * import { encodeChunk, eventsChunk } from "./chunk_writer.ts";
  * import { readTtlog } from "./chunk_reader.ts";
  * import assert from "node:assert/strict";
+ * import { writeHeader } from "../ring/ring.ts";
  * // One info event, seq 0, time 1000 ms, target "" inline, message "hi" inline.
- * const record = new Uint8Array(32);
- * const view = new DataView(record.buffer);
- * view.setUint32(0, 32 | (1 << 24), true); // content length, kind event
- * view.setFloat64(8, 1000, true);
- * record[16] = 2; // info, target id 0 (inline)
- * record.set([0x07, 0, 1, 0x07, 2, 0x68, 0x69, 0], 24); // "", 1 part: "hi", no fields
- * const payload = eventsChunk(0, [], record);
+ * const record = new Uint8Array(20);
+ * const body = writeHeader(record, 0, 2, 0, 0, 1000, 0); // info, ids 0, base 0
+ * record.set([0x07, 0, 1, 0x07, 2, 0x68, 0x69, 0], body); // "", 1 part: "hi", no fields
+ * new DataView(record.buffer).setUint32(0, (body + 8) | (1 << 24), true);
+ * const payload = eventsChunk(0, [], { records: record, seqs: [0], timeBase: 0 });
  * const { items } = readTtlog(encodeChunk(ChunkKind.events, payload, "lz4"));
  * assert.equal(items[0].kind === "events" && items[0].records[0].msg, "hi");
  * ```
@@ -255,7 +282,7 @@ export interface EventsChunkOptions {
 export function eventsChunk(
   producer: number,
   entries: readonly ChunkEntry[],
-  records: Uint8Array,
+  records: RingRecords,
   options: EventsChunkOptions = {},
 ): Uint8Array {
   if (!isU32(producer)) {
@@ -263,9 +290,9 @@ export function eventsChunk(
       `eventsChunk: producer must be an integer from 0 to 2^32-1, got ${producer}`,
     );
   }
-  if ((records.length & 3) !== 0) {
+  if ((records.records.length & 3) !== 0) {
     throw new TtlogConfigError(
-      `eventsChunk: records must be whole 4-byte aligned records, got ${records.length} bytes`,
+      `eventsChunk: records must be whole 4-byte aligned records, got ${records.records.length} bytes`,
     );
   }
   const layout = options.layout ?? "columns";
@@ -285,9 +312,10 @@ export function eventsChunk(
     }
     entriesSize += 12 + ((entry.payload.length + 3) & ~3);
   }
-  const columns = layout === "columns" ? toColumns(records) : undefined;
-  const size = 8 + entriesSize +
-    (columns === undefined ? 4 + records.length : columns.size);
+  const shaped = layout === "columns"
+    ? toColumns(records)
+    : toFirstRecords(records);
+  const size = 8 + entriesSize + shaped.size;
   // Room for the chunk's header and checksum around the payload.
   const out = new Uint8Array(
     new ArrayBuffer(CHUNK_HEADER_BYTES + size + CHUNK_TRAILER_BYTES),
@@ -305,13 +333,8 @@ export function eventsChunk(
     out.set(entry.payload, at + 12);
     at += 12 + ((entry.payload.length + 3) & ~3);
   }
-  if (columns === undefined) {
-    writeU32(out, at, records.length);
-    out.set(records, at + 4);
-    return out;
-  }
-  columns.write(out, at);
-  payloadFlags.set(out, FLAG_COLUMNS);
+  shaped.write(out, at);
+  if (layout === "columns") payloadFlags.set(out, FLAG_COLUMNS);
   return out;
 }
 
@@ -371,21 +394,16 @@ function seqCode(seq: number, previous: number): number {
  * in a second one.
  */
 function toColumns(
-  records: Uint8Array,
+  records: RingRecords,
 ): { size: number; write(out: Uint8Array, at: number): void } {
-  const view = new DataView(records.buffer, records.byteOffset, records.length);
-  const end = records.length;
-  let count = 0;
-  for (let at = 0; at < end; count++) {
-    const word = view.getUint32(at, true);
-    const content = word & 0xffffff;
-    if (word >>> 24 !== 1 || content < 24 || ((content + 3) & ~3) > end - at) {
-      throw new TtlogConfigError(
-        `eventsChunk: the record at byte ${at} is not a whole event record (records must be copied whole from a ring, without pads)`,
-      );
-    }
-    at += (content + 3) & ~3;
-  }
+  const {
+    count,
+    bodies,
+    levelTargets: headerLevelTargets,
+    sites: headerSites,
+    times,
+  } = readRecords(records);
+  const bytes = records.records;
   const shapeOf = new Uint32Array(count);
   const seqCodes = new Uint32Array(count);
   const timeCodes = new Float64Array(count);
@@ -401,10 +419,9 @@ function toColumns(
   let timeColumn = 0;
   let previousSeq = 0xffffffff;
   let previousTime = 0;
-  for (let i = 0, at = 0; i < count; i++) {
-    const content = view.getUint32(at, true) & 0xffffff;
-    const levelTarget = view.getUint32(at + 16, true);
-    const site = view.getUint32(at + 20, true);
+  for (let i = 0; i < count; i++) {
+    const levelTarget = headerLevelTargets[i];
+    const site = headerSites[i];
     let shape = siteCache[site & 1023];
     if (
       shape < 0 || levelTargets[shape] !== levelTarget || sites[shape] !== site
@@ -426,19 +443,18 @@ function toColumns(
     }
     shapeOf[i] = shape;
     shapeColumn += shape < 0x80 ? 1 : varintSize(shape);
-    const seq = view.getUint32(at + 4, true);
+    const seq = records.seqs[i] >>> 0;
     const seqValue = seqCode(seq, previousSeq);
     seqCodes[i] = seqValue;
     seqColumn += seqValue < 0x80 ? 1 : varintSize(seqValue);
     previousSeq = seq;
-    const time = view.getFloat64(at + 8, true);
+    const time = times[i];
     const code = timeCode(time, previousTime);
     timeCodes[i] = code;
     timeColumn += code < 0x80 ? (code === 1 ? 9 : 1) : varintSize(code);
     previousTime = time;
-    const body = content - 24;
+    const body = bodies[2 * i + 1] - bodies[2 * i];
     streamSizes[shape] += (body < 0x80 ? 1 : varintSize(body)) + body;
-    at += (content + 3) & ~3;
   }
   const shapes = sites.length;
   let size = COLUMNS_FIXED + shapeColumn + seqColumn + timeColumn;
@@ -472,26 +488,120 @@ function toColumns(
         streamAt += streamSizes[shape];
       }
       const outView = new DataView(out.buffer, out.byteOffset, out.length);
-      for (let i = 0, from = 0; i < count; i++) {
-        const content = view.getUint32(from, true) & 0xffffff;
+      for (let i = 0; i < count; i++) {
         const shape = shapeOf[i];
         shapeAt = putVarint(out, shapeAt, shape);
         seqAt = putVarint(out, seqAt, seqCodes[i]);
         const code = timeCodes[i];
         timeAt = putVarint(out, timeAt, code);
         if (code === 1) {
-          outView.setFloat64(timeAt, view.getFloat64(from + 8, true), true);
+          outView.setFloat64(timeAt, times[i], true);
           timeAt += 8;
         }
-        const body = content - 24;
+        const bodyStart = bodies[2 * i];
+        const body = bodies[2 * i + 1] - bodyStart;
         let p = putVarint(out, streams[shape], body);
-        const bodyStart = from + 24;
         if (body < 64) {
-          for (let k = 0; k < body; k++) out[p + k] = records[bodyStart + k];
-        } else out.set(records.subarray(bodyStart, bodyStart + body), p);
+          for (let k = 0; k < body; k++) out[p + k] = bytes[bodyStart + k];
+        } else out.set(bytes.subarray(bodyStart, bodyStart + body), p);
         p += body;
         streams[shape] = p;
-        from += (content + 3) & ~3;
+      }
+    },
+  };
+}
+
+/** The records' headers, read and checked once for either layout. */
+function readRecords(records: RingRecords): {
+  count: number;
+  /** Per record: its body's start and end in `records.records`. */
+  bodies: Int32Array;
+  /** Per record: level | target id << 8. */
+  levelTargets: Uint32Array;
+  sites: Uint32Array;
+  times: Float64Array;
+} {
+  const bytes = records.records;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const end = bytes.length;
+  let count = 0;
+  for (let at = 0; at < end; count++) {
+    const word = view.getUint32(at, true);
+    const content = contentLength(word);
+    if (
+      recordKind(word) !== KIND_EVENT || content < MIN_HEADER_BYTES ||
+      alignedLength(content) > end - at
+    ) {
+      throw new TtlogConfigError(
+        `eventsChunk: the record at byte ${at} is not a whole event record (records must be copied whole from a ring, without pads)`,
+      );
+    }
+    at += alignedLength(content);
+  }
+  if (records.seqs.length !== count) {
+    throw new TtlogConfigError(
+      `eventsChunk: ${count} records need ${count} sequence numbers, got ${records.seqs.length}`,
+    );
+  }
+  const bodies = new Int32Array(2 * count);
+  const levelTargets = new Uint32Array(count);
+  const sites = new Uint32Array(count);
+  const times = new Float64Array(count);
+  const h = eventHeader();
+  for (let i = 0, at = 0; i < count; i++) {
+    const content = contentLength(view.getUint32(at, true));
+    if (
+      !readHeader(bytes, at, at + content, records.timeBase, h) ||
+      at + content - h.body > 0xffffff - RECORD_HEADER_BYTES
+    ) {
+      throw new TtlogConfigError(
+        `eventsChunk: the header of the record at byte ${at} does not fit it`,
+      );
+    }
+    bodies[2 * i] = h.body;
+    bodies[2 * i + 1] = at + content;
+    levelTargets[i] = h.level | (h.targetId << 8);
+    sites[i] = h.siteId;
+    times[i] = h.time;
+    at += alignedLength(content);
+  }
+  return { count, bodies, levelTargets, sites, times };
+}
+
+/**
+ * The records with the 24-byte headers of the first .ttlog files: length
+ * and kind, seq, float64 time, level | target id << 8, site id.
+ */
+function toFirstRecords(
+  records: RingRecords,
+): { size: number; write(out: Uint8Array, at: number): void } {
+  const { count, bodies, levelTargets, sites, times } = readRecords(records);
+  let size = 0;
+  for (let i = 0; i < count; i++) {
+    size += alignedLength(
+      RECORD_HEADER_BYTES + bodies[2 * i + 1] - bodies[2 * i],
+    );
+  }
+  return {
+    size: 4 + size,
+    write(out: Uint8Array, start: number): void {
+      const view = new DataView(out.buffer, out.byteOffset, out.length);
+      writeU32(out, start, size);
+      let at = start + 4;
+      for (let i = 0; i < count; i++) {
+        const body = bodies[2 * i + 1] - bodies[2 * i];
+        const content = RECORD_HEADER_BYTES + body;
+        view.setUint32(at, recordWord(KIND_EVENT, content), true);
+        view.setUint32(at + 4, records.seqs[i] >>> 0, true);
+        view.setFloat64(at + 8, times[i], true);
+        view.setUint32(at + 16, levelTargets[i], true);
+        view.setUint32(at + 20, sites[i], true);
+        out.set(
+          records.records.subarray(bodies[2 * i], bodies[2 * i + 1]),
+          at + RECORD_HEADER_BYTES,
+        );
+        out.fill(0, at + content, at + alignedLength(content));
+        at += alignedLength(content);
       }
     },
   };

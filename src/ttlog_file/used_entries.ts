@@ -9,6 +9,12 @@
  */
 
 import type { ChunkEntry } from "./format.ts";
+import {
+  contentLength,
+  eventHeader,
+  MIN_HEADER_BYTES,
+  readHeader,
+} from "../ring/ring.ts";
 
 const T_INT = 0x05;
 const T_F64 = 0x06;
@@ -153,8 +159,8 @@ class Walker {
 /**
  * The entries of `entries` that the records use.
  *
- * @param records Whole event records as in a ring (24-byte header and body,
- * 4-byte aligned), without pads.
+ * @param records Whole event records as in a ring (docs/FORMAT.md,
+ * "Record"; 4-byte aligned), without pads.
  * @param entries The producer's dictionary so far, by id: `entries[id]`
  * (index 0 unused); holes are allowed.
  * @returns The used entries, in id order. When a record cannot be walked
@@ -169,12 +175,12 @@ class Walker {
  * const entries = [undefined, "db", "unused", "rows"].map((s, id) =>
  *   s === undefined ? undefined : { id, kind: 1, payload: text(s) }
  * );
- * const record = new Uint8Array(32);
- * const view = new DataView(record.buffer);
- * view.setUint32(0, 31 | (1 << 24), true); // content length, kind event
- * view.setUint32(16, 2 | (1 << 8), true); // info, target id 1
+ * import { writeHeader } from "../ring/ring.ts";
+ * const record = new Uint8Array(20);
+ * const body = writeHeader(record, 0, 2, 1, 0, 1000, 0); // info, target id 1
  * // Site 0 (inline): 1 part "", then the field: key id 3 (varint 3 + 2), int 7.
- * record.set([1, 0x07, 0, 5, 0x05, 14, 0], 24);
+ * record.set([1, 0x07, 0, 5, 0x05, 14, 0], body);
+ * new DataView(record.buffer).setUint32(0, (body + 7) | (1 << 24), true);
  * assert.deepEqual(usedEntries(record, entries).map((e) => e.id), [1, 3]);
  * ```
  */
@@ -186,13 +192,19 @@ export function usedEntries(
   const walker = new Walker(records, used);
   const u8 = records;
   try {
-    for (let at = 0; at + 24 <= records.length;) {
-      const content = u8[at] | (u8[at + 1] << 8) | (u8[at + 2] << 16);
-      if (content < 24 || content > records.length - at) throw new Malformed();
-      const target = u8[at + 17] | (u8[at + 18] << 8) | (u8[at + 19] << 16);
-      const site = (u8[at + 20] | (u8[at + 21] << 8) | (u8[at + 22] << 16) |
-        (u8[at + 23] << 24)) >>> 0;
-      walker.pos = at + 24;
+    const h = eventHeader();
+    for (let at = 0; at + MIN_HEADER_BYTES <= records.length;) {
+      const content = contentLength(
+        u8[at] | (u8[at + 1] << 8) | (u8[at + 2] << 16),
+      );
+      if (
+        content < MIN_HEADER_BYTES || content > records.length - at ||
+        // The time base does not matter here: only the ids are used.
+        !readHeader(u8, at, at + content, 0, h)
+      ) throw new Malformed();
+      const target = h.targetId;
+      const site = h.siteId;
+      walker.pos = h.body;
       walker.end = at + content;
       walker.depth = 0;
       if (target === 0) walker.value();
