@@ -25,10 +25,12 @@ import {
   contentLength,
   eventHeader,
   KIND_EVENT,
+  LEVEL_AT,
   MIN_HEADER_BYTES,
   readHeader,
   recordKind,
   recordWord,
+  TIME_FLOAT,
 } from "../ring/ring.ts";
 import {
   CHUNK_HEADER_BYTES,
@@ -396,17 +398,39 @@ function seqCode(seq: number, previous: number): number {
 function toColumns(
   records: RingRecords,
 ): { size: number; write(out: Uint8Array, at: number): void } {
-  const {
-    count,
-    bodies,
-    levelTargets: headerLevelTargets,
-    sites: headerSites,
-    times,
-  } = readRecords(records);
   const bytes = records.records;
-  const shapeOf = new Uint32Array(count);
+  const end = bytes.length;
+  // Records are 4-byte aligned: read their first words as words (copy a
+  // misaligned view, never one from a ring).
+  const aligned = (bytes.byteOffset & 3) === 0 ? bytes : bytes.slice();
+  const words = new Int32Array(aligned.buffer, aligned.byteOffset, end >> 2);
+  let count = 0;
+  for (let at = 0; at < end; count++) {
+    const word = words[at >> 2];
+    const content = contentLength(word);
+    if (
+      recordKind(word) !== KIND_EVENT || content < MIN_HEADER_BYTES ||
+      alignedLength(content) > end - at
+    ) {
+      throw new TtlogConfigError(
+        `eventsChunk: the record at byte ${at} is not a whole event record (records must be copied whole from a ring, without pads)`,
+      );
+    }
+    at += alignedLength(content);
+  }
+  const seqs = records.seqs;
+  if (seqs.length !== count) {
+    throw new TtlogConfigError(
+      `eventsChunk: ${count} records need ${count} sequence numbers, got ${seqs.length}`,
+    );
+  }
+  const timeBase = records.timeBase;
+  const shapeOf = new Int32Array(count);
   const seqCodes = new Uint32Array(count);
   const timeCodes = new Float64Array(count);
+  // Per record: its header's length (at most 26), to find its body again.
+  const headerBytes = new Uint8Array(count);
+  const h = eventHeader();
   // Shapes: (level, target id, site id), numbered as first seen; found
   // through a small cache by site id, then a map.
   const shapeKeys = new Map<string, number>();
@@ -419,9 +443,40 @@ function toColumns(
   let timeColumn = 0;
   let previousSeq = 0xffffffff;
   let previousTime = 0;
-  for (let i = 0; i < count; i++) {
-    const levelTarget = headerLevelTargets[i];
-    const site = headerSites[i];
+  for (let i = 0, at = 0; i < count; i++) {
+    const content = contentLength(words[at >> 2]);
+    const flags = bytes[at + LEVEL_AT];
+    const targetId = bytes[at + LEVEL_AT + 1];
+    const siteId = bytes[at + LEVEL_AT + 2];
+    let levelTarget: number;
+    let site: number;
+    let time: number;
+    let header: number;
+    if (
+      (flags & TIME_FLOAT) === 0 && targetId < 0x80 && siteId < 0x80 &&
+      content - LEVEL_AT - 3 <= 0xffffff - RECORD_HEADER_BYTES
+    ) {
+      // The usual header: 1-byte ids, a compact time.
+      levelTarget = (flags & 7) | (targetId << 8);
+      site = siteId;
+      time = timeBase + (flags >>> 4) * 4294967296 +
+        (words[(at >> 2) + 1] >>> 0);
+      header = LEVEL_AT + 3;
+    } else {
+      if (
+        !readHeader(bytes, at, at + content, timeBase, h) ||
+        at + content - h.body > 0xffffff - RECORD_HEADER_BYTES
+      ) {
+        throw new TtlogConfigError(
+          `eventsChunk: the header of the record at byte ${at} does not fit it`,
+        );
+      }
+      levelTarget = (h.level | (h.targetId << 8)) >>> 0;
+      site = h.siteId;
+      time = h.time;
+      header = h.body - at;
+    }
+    headerBytes[i] = header;
     let shape = siteCache[site & 1023];
     if (
       shape < 0 || levelTargets[shape] !== levelTarget || sites[shape] !== site
@@ -443,18 +498,18 @@ function toColumns(
     }
     shapeOf[i] = shape;
     shapeColumn += shape < 0x80 ? 1 : varintSize(shape);
-    const seq = records.seqs[i] >>> 0;
+    const seq = seqs[i] >>> 0;
     const seqValue = seqCode(seq, previousSeq);
     seqCodes[i] = seqValue;
     seqColumn += seqValue < 0x80 ? 1 : varintSize(seqValue);
     previousSeq = seq;
-    const time = times[i];
     const code = timeCode(time, previousTime);
     timeCodes[i] = code;
     timeColumn += code < 0x80 ? (code === 1 ? 9 : 1) : varintSize(code);
     previousTime = time;
-    const body = bodies[2 * i + 1] - bodies[2 * i];
+    const body = content - header;
     streamSizes[shape] += (body < 0x80 ? 1 : varintSize(body)) + body;
+    at += alignedLength(content);
   }
   const shapes = sites.length;
   let size = COLUMNS_FIXED + shapeColumn + seqColumn + timeColumn;
@@ -488,24 +543,34 @@ function toColumns(
         streamAt += streamSizes[shape];
       }
       const outView = new DataView(out.buffer, out.byteOffset, out.length);
-      for (let i = 0; i < count; i++) {
+      for (let i = 0, from = 0; i < count; i++) {
+        const content = contentLength(words[from >> 2]);
         const shape = shapeOf[i];
-        shapeAt = putVarint(out, shapeAt, shape);
-        seqAt = putVarint(out, seqAt, seqCodes[i]);
+        if (shape < 0x80) out[shapeAt++] = shape;
+        else shapeAt = putVarint(out, shapeAt, shape);
+        const seqValue = seqCodes[i];
+        if (seqValue < 0x80) out[seqAt++] = seqValue;
+        else seqAt = putVarint(out, seqAt, seqValue);
         const code = timeCodes[i];
-        timeAt = putVarint(out, timeAt, code);
+        if (code < 0x80) out[timeAt++] = code;
+        else timeAt = putVarint(out, timeAt, code);
         if (code === 1) {
-          outView.setFloat64(timeAt, times[i], true);
+          // Raw: read the header again (the float64 forms are rare).
+          readHeader(bytes, from, from + content, timeBase, h);
+          outView.setFloat64(timeAt, h.time, true);
           timeAt += 8;
         }
-        const bodyStart = bodies[2 * i];
-        const body = bodies[2 * i + 1] - bodyStart;
-        let p = putVarint(out, streams[shape], body);
+        const bodyStart = from + headerBytes[i];
+        const body = content - headerBytes[i];
+        let p = streams[shape];
+        if (body < 0x80) out[p++] = body;
+        else p = putVarint(out, p, body);
         if (body < 64) {
           for (let k = 0; k < body; k++) out[p + k] = bytes[bodyStart + k];
         } else out.set(bytes.subarray(bodyStart, bodyStart + body), p);
         p += body;
         streams[shape] = p;
+        from += alignedLength(content);
       }
     },
   };
