@@ -384,7 +384,8 @@ export interface RingMemory {
   readonly ctl: Int32Array;
   /**
    * The drain's per-ring statistics (S_*), written only by the drain, so any
-   * thread can check its own producer's accounting.
+   * thread can check its own producer's accounting; slot 5 holds the ring's
+   * time base (written by its producer, see {@link ringTimeBase}).
    */
   readonly stats: Float64Array;
   /** The data area as bytes. */
