@@ -10,7 +10,6 @@
  */
 
 import type { LevelValue } from "../level.ts";
-import { entryLength } from "../record/dictionary.ts";
 import { decodeEvent, decodeWithHeader } from "../record/decode.ts";
 import type { LogRecord } from "../record/values.ts";
 import {
@@ -31,13 +30,7 @@ import {
   S_LOSS_RECORDS,
   S_LOST,
 } from "../ring/ring.ts";
-import type {
-  RawBatch,
-  RawEntry,
-  RawLoss,
-  Sink,
-  SinkDelivery,
-} from "../sinks/sink.ts";
+import type { RawBatch, RawLoss, Sink, SinkDelivery } from "../sinks/sink.ts";
 import type { ReplayDelivery } from "../snapshot/replay.ts";
 import { LinePass } from "./lines.ts";
 import { mergeByTime, type ProducerSource, Source } from "./source.ts";
@@ -46,11 +39,6 @@ import { mergeByTime, type ProducerSource, Source } from "./source.ts";
 const BATCH_RECORDS = 4096;
 /** Writes in flight per sink before the drain stops reading the rings. */
 const MAX_IN_FLIGHT = 16;
-
-/** Bytes before a dictionary's entries: its control words. */
-const DICTIONARY_CONTROL_BYTES = 16;
-/** The dictionary's control word holding the bytes used. */
-const DICTIONARY_BYTES_WORD = 1;
 
 /** Per-sink delivery counters. */
 export interface SinkMetrics {
@@ -528,35 +516,10 @@ export class Drain {
         count: source.rawCount,
         seqs: Uint32Array.from(source.rawSeqs),
         timeBase: ringTimeBase(source.ring),
-        entries: this.#newEntries(source),
+        entries: source.newEntries(),
         losses,
       });
     }
-  }
-
-  /** The dictionary entries of a source added since its last raw batch. */
-  #newEntries(source: Source): RawEntry[] {
-    const buffer = source.dictionary.buffer;
-    const used = Atomics.load(
-      new Int32Array(buffer, 0, DICTIONARY_CONTROL_BYTES >> 2),
-      DICTIONARY_BYTES_WORD,
-    );
-    const entries: RawEntry[] = [];
-    if (used === source.entryBytesSent) return entries;
-    const u8 = new Uint8Array(buffer, DICTIONARY_CONTROL_BYTES);
-    let p = source.entryBytesSent;
-    while (p + 4 <= used) {
-      const bytes = u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16);
-      if (p + 4 + bytes > used) break;
-      entries.push({
-        id: ++source.entriesSent,
-        kind: u8[p + 3],
-        payload: u8.slice(p + 4, p + 4 + bytes),
-      });
-      p += entryLength(bytes);
-    }
-    source.entryBytesSent = p;
-    return entries;
   }
 
   #lossRecord(loss: RawLoss, time: number): LogRecord {

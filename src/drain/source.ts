@@ -11,7 +11,9 @@ import type { LineCache } from "../format/ndjson_lines.ts";
 import {
   type DictionaryMemory,
   DictionaryReader,
+  entryLength,
 } from "../record/dictionary.ts";
+import type { RawEntry } from "../sinks/sink.ts";
 import { ValueReader } from "../record/decode.ts";
 import type { LogRecord } from "../record/values.ts";
 import {
@@ -24,6 +26,11 @@ import {
   type SeqPosition,
 } from "../ring/ring.ts";
 import type { LevelValue } from "../level.ts";
+
+/** Bytes before a dictionary's entries: its control words. */
+const DICTIONARY_CONTROL_BYTES = 16;
+/** The dictionary's control word holding the bytes used. */
+const DICTIONARY_BYTES_WORD = 1;
 
 /** What the drain needs to know about one producer. */
 export interface ProducerSource {
@@ -80,6 +87,31 @@ export class Source {
     this.droppedSeen = source.ring.stats[S_DROPS_REPORTED];
     Atomics.store(source.ring.ctl, CTL_REGISTERED, 1);
     Atomics.notify(source.ring.ctl, CTL_REGISTERED);
+  }
+
+  /** The dictionary entries added since the last raw batch. */
+  newEntries(): RawEntry[] {
+    const buffer = this.dictionary.buffer;
+    const used = Atomics.load(
+      new Int32Array(buffer, 0, DICTIONARY_CONTROL_BYTES >> 2),
+      DICTIONARY_BYTES_WORD,
+    );
+    const entries: RawEntry[] = [];
+    if (used === this.entryBytesSent) return entries;
+    const u8 = new Uint8Array(buffer, DICTIONARY_CONTROL_BYTES);
+    let p = this.entryBytesSent;
+    while (p + 4 <= used) {
+      const bytes = u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16);
+      if (p + 4 + bytes > used) break;
+      entries.push({
+        id: ++this.entriesSent,
+        kind: u8[p + 3],
+        payload: u8.slice(p + 4, p + 4 + bytes),
+      });
+      p += entryLength(bytes);
+    }
+    this.entryBytesSent = p;
+    return entries;
   }
 }
 
