@@ -43,6 +43,9 @@ const CRASH_PATH_ROW = "crash path: writeSnapshotSync, lz4";
 const SNAPSHOT_ROW = "await log.snapshot(), lz4";
 const VIEW_ROW = "runCli view --level error";
 const TARGET_SNAPSHOT_MS = 250;
+/** Issue 18: the crash snapshot of a full ring, and ring bytes per event. */
+const TARGET_SNAPSHOT_MS_18 = 150;
+const TARGET_RING_BYTES_18 = { reference: 24, workload: 40 };
 const TARGET_DISK_BYTES = 12;
 const TARGET_VIEW_RATE = 3e6;
 
@@ -107,7 +110,32 @@ export function targetsSection(results: Results): string {
         ? verdict(r >= TARGET_CPU_RATIO, `${r.toFixed(1)}x`)
         : undefined;
     });
+  const ringBytes = (group: string, limit: number) =>
+    cells(memory, (f) => {
+      const b = rowOf(f, group, RING_BYTES_ROW)?.avg;
+      return finite(b) ? verdict(b <= limit, `${b.toFixed(1)} B`) : undefined;
+    });
   const rows = [
+    [
+      "18",
+      `ring bytes per reference event <= ${TARGET_RING_BYTES_18.reference}`,
+      ...ringBytes(MEMORY_REFERENCE, TARGET_RING_BYTES_18.reference),
+    ],
+    [
+      "18",
+      `ring bytes per reference-workload event <= ${TARGET_RING_BYTES_18.workload}`,
+      ...ringBytes(MEMORY_WORKLOAD, TARGET_RING_BYTES_18.workload),
+    ],
+    [
+      "18",
+      `crash snapshot of a full 64 MiB ring < ${TARGET_SNAPSHOT_MS_18} ms`,
+      ...cells(snap, (f) => {
+        const avg = rowNamed(f, CRASH_PATH_ROW)?.avg;
+        return finite(avg)
+          ? verdict(avg / 1e6 < TARGET_SNAPSHOT_MS_18, `${ms(avg)} ms`)
+          : undefined;
+      }),
+    ],
     [
       "18",
       `process CPU per NDJSON event >= ${TARGET_CPU_RATIO}x under pino's, drain in its worker`,
