@@ -70,6 +70,18 @@ test(
       assert.equal(count("crash the drain"), 1);
       assert.equal(count("after"), 100);
       assert.equal(got.filter((l) => l.who === "worker").length, 500);
+      // Sequence numbers are counted, not stored: the drain that took over
+      // went on from the worker's read position and its seq (the read pair).
+      const own = got.filter((l) => l.who !== "worker" && l.target !== "ttlog");
+      assert.deepEqual(
+        own.map((l) => l.seq),
+        Array.from({ length: 201 }, (_, i) => i),
+      );
+      const theirs = got.filter((l) => l.who === "worker").map((l) => l.seq);
+      assert.deepEqual(
+        [...theirs].sort((a, b) => (a as number) - (b as number)),
+        Array.from({ length: 500 }, (_, i) => i),
+      );
     } finally {
       await app?.terminate();
       await log.close();
