@@ -18,6 +18,7 @@ import {
   type Sink,
 } from "../mod.ts";
 import { internals } from "../src/logger/logger.ts";
+import { ringTimeBase } from "../src/ring/ring.ts";
 import { mulberry32, pick, randomInt } from "./helpers.ts";
 import { NUMBERS, randomValue, STRINGS } from "./fixtures/values.ts";
 
@@ -205,7 +206,20 @@ test("many producers: lines merged by time as the records are", async () => {
 });
 
 test("times of every shape: the formatter's numbers, written from the record's float64", async () => {
-  const p = pair();
+  // The ring takes its time base from the clock when it is made: a day
+  // before 1795619042123.
+  const realNow = Date.now;
+  let p: Pair;
+  try {
+    Date.now = () => 1795619042123;
+    p = pair();
+  } finally {
+    Date.now = realNow;
+  }
+  assert.equal(
+    ringTimeBase(internals(p.log).ring),
+    1795619042123 - 86_400_000,
+  );
   const times = [
     1795619042123,
     1700000000001, // eight low digits with leading zeros
@@ -224,7 +238,7 @@ test("times of every shape: the formatter's numbers, written from the record's f
     NaN,
     Infinity,
     -Infinity,
-    // The ring's time base is a day before its first record: at the base,
+    // At the base,
     // past 2^32 ms after it (bits 32-35 in the level byte), past 2^36 ms
     // and before it (a float64 time).
     1795619042123 - 86_400_000,

@@ -26,7 +26,7 @@ import {
   lingerBytes,
   MAX_TIME_DELTA,
   OVERFLOW_CODES,
-  putHeaderVarint,
+  putVarint,
   recordKind,
   recordWord,
   type RingMemory,
@@ -160,9 +160,9 @@ export class RingWriter {
     const u8 = this.u8;
     let p = index + LEVEL_AT + 1;
     if (targetId < 0x80) u8[p++] = targetId;
-    else p = putHeaderVarint(u8, p, targetId);
+    else p = putVarint(u8, p, targetId);
     if (siteId < 0x80) u8[p++] = siteId;
-    else p = putHeaderVarint(u8, p, siteId);
+    else p = putVarint(u8, p, siteId);
     if ((delta >>> 0) === delta) {
       // Whole ms within 2^32 of the base: the usual case.
       i32[(index >> 2) + 1] = delta;
@@ -178,9 +178,10 @@ export class RingWriter {
   /**
    * Writes a time the compact form's fast case does not hold: past 2^32 ms
    * after the base (its bits 32-35 go in the level byte), or else a
-   * float64 after the ids. The ring's very first record moves the base to
-   * now instead (a logger made where the clock reads 0 at start-up, as in
-   * a Worker's global scope). Returns where the body starts.
+   * float64 after the ids. A ring made before the clock was set (a
+   * Worker's global scope reads 0) has no base: the first set clock
+   * reading gives it one (no compact record exists before it). Returns
+   * where the body starts.
    */
   #longTime(
     index: number,
@@ -190,10 +191,7 @@ export class RingWriter {
     delta: number,
   ): number {
     const u8 = this.u8;
-    if (
-      this.write === 0 && this.recorded === 0 && Number.isInteger(now) &&
-      !Object.is(now, -0)
-    ) {
+    if (Number.isNaN(this.timeBase)) {
       setRingTimeBase(this.#memory, now);
       this.timeBase = ringTimeBase(this.#memory);
       delta = now - this.timeBase;

@@ -105,6 +105,11 @@ const F_TIME_BASE = 5;
  * back by less than this still gets compact times.
  */
 const TIME_BASE_MARGIN_MS = 86_400_000;
+/**
+ * A clock before 2000-01-01 has not been set (a Worker's global scope reads
+ * 0): no time base is taken from it.
+ */
+const SET_CLOCK_MS = 946_684_800_000;
 
 /**
  * The header of an event record as {@link readHeader} reads it: one object
@@ -220,8 +225,8 @@ export function writeHeader(
   time: number,
   timeBase: number,
 ): number {
-  let p = putHeaderVarint(u8, start + LEVEL_AT + 1, targetId);
-  p = putHeaderVarint(u8, p, siteId);
+  let p = putVarint(u8, start + LEVEL_AT + 1, targetId);
+  p = putVarint(u8, p, siteId);
   const delta = time - timeBase;
   if (
     Number.isInteger(delta) && delta >= 0 && delta < MAX_TIME_DELTA &&
@@ -246,12 +251,12 @@ function writeWord(u8: Uint8Array, at: number, value: number): void {
 }
 
 /**
- * Writes `value` (an unsigned integer below 2^32) as an unsigned LEB128
+ * Writes `value` (a non-negative safe integer) as an unsigned LEB128
  * varint at `at`.
  *
  * @returns Where the next byte goes.
  */
-export function putHeaderVarint(
+export function putVarint(
   u8: Uint8Array,
   at: number,
   value: number,
@@ -264,17 +269,24 @@ export function putHeaderVarint(
   return at;
 }
 
-/** The time base a ring's compact record times count from (epoch ms). */
+/**
+ * The time base a ring's compact record times count from (epoch ms), or
+ * NaN while it has none (every record's time is then a float64).
+ */
 export function ringTimeBase(memory: RingMemory): number {
   return memory.stats[F_TIME_BASE];
 }
 
 /**
- * Sets a ring's time base; only its producer, before it commits a record
+ * Sets a ring's time base from a clock reading, a day before it; NaN (no
+ * base yet) when the clock has not been set. Only its producer, at the
+ * ring's creation or, while the base is NaN, before it commits a record
  * with the new base (readers load the base after the commit position).
  */
 export function setRingTimeBase(memory: RingMemory, now: number): void {
-  memory.stats[F_TIME_BASE] = Math.floor(now) - TIME_BASE_MARGIN_MS;
+  memory.stats[F_TIME_BASE] = Number.isFinite(now) && now >= SET_CLOCK_MS
+    ? Math.floor(now) - TIME_BASE_MARGIN_MS
+    : NaN;
 }
 
 /** A position and the sequence number of the event there, read as one. */

@@ -27,6 +27,7 @@ import {
   KIND_EVENT,
   LEVEL_AT,
   MIN_HEADER_BYTES,
+  putVarint,
   readHeader,
   recordKind,
   recordWord,
@@ -351,19 +352,6 @@ function varintSize(value: number): number {
     value = Math.floor(value / 128);
   }
   return size;
-}
-
-function putVarint(out: Uint8Array, at: number, value: number): number {
-  if (value < 0x80) {
-    out[at] = value;
-    return at + 1;
-  }
-  while (value >= 0x80) {
-    out[at++] = (value & 0x7f) | 0x80;
-    value = Math.floor(value / 128);
-  }
-  out[at++] = value;
-  return at;
 }
 
 /** The largest |time delta| written as a delta: 2|d|+1 stays a safe integer. */
