@@ -113,22 +113,57 @@ export function encodeLz4Frame(
   data: Uint8Array,
   options: Lz4FrameOptions = {},
 ): Uint8Array {
+  const out = new Uint8Array(lz4FrameBound(data.length, options));
+  return out.slice(0, encodeLz4FrameInto(data, out, options));
+}
+
+/**
+ * The most bytes {@link encodeLz4FrameInto} may write for `length` bytes of
+ * data: every block stored as it is.
+ *
+ * @throws {TtlogConfigError} When the block size is not one of LZ4's.
+ */
+export function lz4FrameBound(
+  length: number,
+  options: Lz4FrameOptions = {},
+): number {
   const blockSize = options.blockSize ?? 65536;
-  const code = BLOCK_SIZE_CODES.get(blockSize);
-  if (code === undefined) {
+  if (!BLOCK_SIZE_CODES.has(blockSize)) {
     throw new TtlogConfigError(
       `encodeLz4Frame: blockSize must be 65536, 262144, 1048576 or 4194304, got ${blockSize}`,
     );
   }
+  const descriptorLength = options.contentSize === true ? 10 : 2;
+  return 4 + descriptorLength + 1 + length +
+    4 * Math.ceil(length / blockSize) + 4 + 4;
+}
+
+/**
+ * Compresses `data` into one LZ4 frame written into `out`, which must hold
+ * at least {@link lz4FrameBound} bytes; returns the frame's length. For
+ * callers that compress one buffer after another into the same output (a
+ * snapshot's chunks), so that no output is allocated per frame.
+ *
+ * @throws {TtlogConfigError} When the block size is not one of LZ4's.
+ * @throws {RangeError} When `out` is smaller than the bound.
+ */
+export function encodeLz4FrameInto(
+  data: Uint8Array,
+  out: Uint8Array,
+  options: Lz4FrameOptions = {},
+): number {
+  const length = data.length;
+  const bound = lz4FrameBound(length, options);
+  if (out.length < bound) {
+    throw new RangeError(
+      `encodeLz4FrameInto: out holds ${out.length} bytes; ${length} bytes of data need ${bound}`,
+    );
+  }
+  const blockSize = options.blockSize ?? 65536;
+  const code = BLOCK_SIZE_CODES.get(blockSize)!;
   const withSize = options.contentSize === true;
   const withChecksum = options.contentChecksum !== false;
-  const length = data.length;
-  const blocks = Math.ceil(length / blockSize);
   const descriptorLength = withSize ? 10 : 2;
-  // The worst case: every block stored as it is.
-  const out = new Uint8Array(
-    4 + descriptorLength + 1 + length + 4 * blocks + 4 + 4,
-  );
   writeU32(out, 0, LZ4_FRAME_MAGIC);
   // Version 01, independent blocks, maybe content checksum and size.
   out[4] = 0x40 | 0x20 | (withChecksum ? 0x04 : 0) | (withSize ? 0x08 : 0);
@@ -157,9 +192,9 @@ export function encodeLz4Frame(
     }
   }
   writeU32(out, at, 0);
-  if (!withChecksum) return out.slice(0, at + 4);
+  if (!withChecksum) return at + 4;
   writeU32(out, at + 4, xxhash32(data));
-  return out.slice(0, at + 8);
+  return at + 8;
 }
 
 /** A piece of output from {@link Lz4FrameDecoder.push}. */

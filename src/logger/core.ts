@@ -119,7 +119,14 @@ export class Pipeline {
       );
     this.ring = memory;
     this.dictionaryMemory = dictionaryMemory;
-    this.producers.push({ ring: memory, dictionary: dictionaryMemory });
+    // Only this thread writes a ring it allocated, so a snapshot reads it
+    // in place; a ring from another thread's port() is copied (the port
+    // could have been attached twice).
+    this.producers.push({
+      ring: memory,
+      dictionary: dictionaryMemory,
+      local: attached === undefined,
+    });
     this.recorder = new Recorder(
       memory,
       new DictionaryWriter(dictionaryMemory),

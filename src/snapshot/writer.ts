@@ -21,11 +21,17 @@ import {
   type RingMemory,
 } from "../ring/ring.ts";
 import { nodeFs, tryBuiltin } from "../runtime/builtin.ts";
-import { type Capture, captureRing } from "./capture.ts";
+import {
+  type Capture,
+  type CapturedEntry,
+  captureRing,
+  type CaptureRun,
+  viewRingRecords,
+} from "./capture.ts";
 import {
   encodeChunk,
   endChunk,
-  eventsChunk,
+  EventsChunkEncoder,
   headerChunk,
 } from "../ttlog_file/chunk_writer.ts";
 import { ChunkKind, type TtlogCompression } from "../ttlog_file/format.ts";
@@ -97,6 +103,12 @@ export interface SnapshotProducer {
   readonly ring: RingMemory;
   /** Its dictionary. */
   readonly dictionary: DictionaryMemory;
+  /**
+   * Whether only the thread taking snapshots writes this ring (the
+   * logger's own ring): a snapshot then reads the records where they are
+   * instead of copying them first.
+   */
+  readonly local?: boolean;
 }
 
 /** Records per events chunk, at most, in bytes (chunks stay well under the format's cap). */
@@ -115,13 +127,19 @@ function stamp(time: number): string {
 /**
  * Writes a snapshot of `producers` and returns its path. `meta` goes into
  * the header chunk beside what the writer adds (host, pid, reason, time).
+ * Each chunk goes to the file as soon as it is made, so that the snapshot
+ * of a full ring needs a chunk's worth of memory, not the file's.
  */
 export function writeSnapshotSync(
   producers: readonly SnapshotProducer[],
   meta: { service: string; reason: string } & Record<string, unknown>,
   options: SnapshotWriteOptions,
 ): string {
-  return writeSnapshotFile(buildSnapshot(producers, meta, options), options);
+  const time = Date.now();
+  const name = snapshotName(meta.service, meta.reason, time);
+  return writeFileWith(name, meta.service, options, (write) => {
+    makeChunks(producers, meta, options, time, write);
+  });
 }
 
 /**
@@ -134,86 +152,140 @@ export function buildSnapshot(
   options: SnapshotBuildOptions,
 ): BuiltSnapshot {
   const time = Date.now();
-  const pid = tryBuiltin<{ pid?: number }>("node:process")?.pid ?? 0;
-  const host = hostName();
+  const name = snapshotName(meta.service, meta.reason, time);
   const chunks: Uint8Array[] = [];
-  let events = 0;
-  const captures = producers.map((producer) => {
-    const capture = captureRing(producer.ring, producer.dictionary, {
-      ms: options.ms,
-      bytes: options.bytes,
-      now: time,
-    });
-    return options.where === undefined
-      ? capture
-      : select(capture, producer.dictionary, options.where);
+  const events = makeChunks(
+    producers,
+    meta,
+    options,
+    time,
+    (chunk) => chunks.push(chunk.slice()),
+  );
+  return { name, service: meta.service, chunks, events };
+}
+
+/** The process id, or 0 where there is none. */
+function processId(): number {
+  return tryBuiltin<{ pid?: number }>("node:process")?.pid ?? 0;
+}
+
+/** `ttlog-<service>-<pid>-<UTC time>-<reason>[-N].ttlog`. */
+function snapshotName(service: string, reason: string, time: number): string {
+  // Two snapshots in one millisecond must not share a name: a store would
+  // keep only the last (files get a "-N" suffix from the directory too).
+  const base = `ttlog-${safePart(service)}-${processId()}-${stamp(time)}-${
+    safePart(reason)
+  }`;
+  repeats = base === lastBase ? repeats + 1 : 0;
+  lastBase = base;
+  return repeats === 0 ? `${base}.ttlog` : `${base}-${repeats}.ttlog`;
+}
+
+/** The records of one producer, as runs: in place or copied. */
+interface Held {
+  readonly runs: readonly CaptureRun[];
+  readonly count: number;
+  readonly timeBase: number;
+  readonly entries: readonly CapturedEntry[];
+  /** The copy, for the trigger's event. */
+  readonly capture?: Capture;
+}
+
+/** What each producer holds within the window. */
+function hold(
+  producers: readonly SnapshotProducer[],
+  options: SnapshotBuildOptions,
+  now: number,
+): Held[] {
+  const window = { ms: options.ms, bytes: options.bytes, now };
+  return producers.map((producer) => {
+    if (producer.local === true && options.where === undefined) {
+      return viewRingRecords(producer.ring, producer.dictionary, window);
+    }
+    const copied = captureRing(producer.ring, producer.dictionary, window);
+    const capture = options.where === undefined
+      ? copied
+      : select(copied, producer.dictionary, options.where);
+    return {
+      runs: [{ records: capture.records, seqs: capture.seqs }],
+      count: capture.count,
+      timeBase: capture.timeBase,
+      entries: capture.entries,
+      capture,
+    };
   });
-  chunks.push(encodeChunk(
+}
+
+/**
+ * Makes a snapshot's chunks, in file order, handing each to `emit` (which
+ * must be done with it when it returns: events chunks share buffers).
+ * Returns the number of events.
+ */
+function makeChunks(
+  producers: readonly SnapshotProducer[],
+  meta: { service: string; reason: string } & Record<string, unknown>,
+  options: SnapshotBuildOptions,
+  time: number,
+  emit: (chunk: Uint8Array) => void,
+): number {
+  const held = hold(producers, options, time);
+  let chunks = 0;
+  const put = (chunk: Uint8Array) => {
+    emit(chunk);
+    chunks++;
+  };
+  put(encodeChunk(
     ChunkKind.header,
     headerChunk({
       ...meta,
-      trigger: withEvent(meta.trigger, captures, producers, meta.service),
-      host,
-      pid,
+      trigger: withEvent(meta.trigger, held, producers, meta.service),
+      host: hostName(),
+      pid: processId(),
       time,
       producers: producers.length,
     }),
     options.compression,
   ));
-  captures.forEach((capture, producer) => {
-    events += capture.count;
-    const records = capture.records;
-    // Split at record boundaries so every chunk stays a bounded size.
-    const words = new Int32Array(
-      records.buffer,
-      records.byteOffset,
-      records.length >> 2,
-    );
-    let from = 0;
-    let fromRecord = 0;
-    while (from < records.length) {
-      let to = from;
-      let toRecord = fromRecord;
-      while (
-        to < records.length && (to === from || to - from < CHUNK_RECORD_BYTES)
-      ) {
-        to += alignedLength(contentLength(words[to >> 2]));
-        toRecord++;
-      }
-      chunks.push(encodeChunk(
-        ChunkKind.events,
-        eventsChunk(producer, capture.entries, {
+  const encoder = new EventsChunkEncoder(options.compression);
+  let events = 0;
+  held.forEach((producer, index) => {
+    events += producer.count;
+    for (const run of producer.runs) {
+      const records = run.records;
+      // Split at record boundaries so every chunk stays a bounded size.
+      const words = new Int32Array(
+        records.buffer,
+        records.byteOffset,
+        records.length >> 2,
+      );
+      let from = 0;
+      let fromRecord = 0;
+      while (from < records.length) {
+        let to = from;
+        let toRecord = fromRecord;
+        while (
+          to < records.length &&
+          (to === from || to - from < CHUNK_RECORD_BYTES)
+        ) {
+          to += alignedLength(contentLength(words[to >> 2]));
+          toRecord++;
+        }
+        put(encoder.encode(index, producer.entries, {
           records: records.subarray(from, to),
-          seqs: capture.seqs.subarray(fromRecord, toRecord),
-          timeBase: capture.timeBase,
-        }),
-        options.compression,
-      ));
-      from = to;
-      fromRecord = toRecord;
+          seqs: run.seqs.subarray(fromRecord, toRecord),
+          timeBase: producer.timeBase,
+        }));
+        from = to;
+        fromRecord = toRecord;
+      }
     }
   });
-  chunks.push(
-    encodeChunk(
-      ChunkKind.end,
-      endChunk(chunks.length + 1, events),
-      options.compression,
-    ),
-  );
-
-  // Two snapshots in one millisecond must not share a name: a store would
-  // keep only the last (files get a "-N" suffix from the directory too).
-  const base = `ttlog-${safePart(meta.service)}-${pid}-${stamp(time)}-${
-    safePart(meta.reason)
-  }`;
-  repeats = base === lastBase ? repeats + 1 : 0;
-  lastBase = base;
-  return {
-    name: repeats === 0 ? `${base}.ttlog` : `${base}-${repeats}.ttlog`,
-    service: meta.service,
-    chunks,
-    events,
-  };
+  put(encodeChunk(
+    ChunkKind.end,
+    endChunk(chunks + 1, events),
+    options.compression,
+  ));
+  return events;
 }
 
 /**
@@ -226,10 +298,28 @@ export function writeSnapshotFile(
   snapshot: BuiltSnapshot,
   options: { readonly dir: string; readonly keep: number },
 ): string {
+  return writeFileWith(snapshot.name, snapshot.service, options, (write) => {
+    for (const chunk of snapshot.chunks) write(chunk);
+  });
+}
+
+/**
+ * Creates a snapshot file named `name` in `dir` with what `fill` writes:
+ * to a temporary name, fsynced, renamed (a `-N` suffix when the name is
+ * taken), mode 0600; then prunes the service's oldest snapshots past
+ * `keep`. Returns the path. When `fill` throws, the temporary file is
+ * removed and the error goes on.
+ */
+function writeFileWith(
+  snapshotName: string,
+  service: string,
+  options: { readonly dir: string; readonly keep: number },
+  fill: (write: (chunk: Uint8Array) => void) => void,
+): string {
   const fs = nodeFs("snapshot");
   fs.mkdirSync(options.dir, { recursive: true, mode: 0o700 });
-  const base = snapshot.name.slice(0, -".ttlog".length);
-  let name = snapshot.name;
+  const base = snapshotName.slice(0, -".ttlog".length);
+  let name = snapshotName;
   for (let n = 1; fs.existsSync(`${options.dir}/${name}`); n++) {
     name = `${base}-${n}.ttlog`;
   }
@@ -239,18 +329,25 @@ export function writeSnapshotFile(
   }.tmp`;
   const fd = fs.openSync(temporary, "wx", 0o600);
   try {
-    for (const chunk of snapshot.chunks) {
-      let written = 0;
-      while (written < chunk.length) {
-        written += fs.writeSync(fd, chunk, written, chunk.length - written);
-      }
+    try {
+      fill((chunk) => {
+        let written = 0;
+        while (written < chunk.length) {
+          written += fs.writeSync(fd, chunk, written, chunk.length - written);
+        }
+      });
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
     }
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+  } catch (error) {
+    try {
+      fs.unlinkSync(temporary);
+    } catch { /* already gone */ }
+    throw error;
   }
   fs.renameSync(temporary, path);
-  prune(options.dir, snapshot.service, options.keep);
+  prune(options.dir, service, options.keep);
   return path;
 }
 
@@ -348,41 +445,45 @@ function select(
  */
 function withEvent(
   trigger: unknown,
-  captures: readonly Capture[],
+  held: readonly Held[],
   producers: readonly SnapshotProducer[],
   service: string,
 ): unknown {
   if (typeof trigger !== "object" || trigger === null) return trigger;
   const { producer, seq } = trigger as { producer?: unknown; seq?: unknown };
-  const capture = typeof producer === "number" ? captures[producer] : undefined;
-  if (capture === undefined || typeof seq !== "number") return trigger;
-  const u8 = capture.records;
-  const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+  const holding = typeof producer === "number" ? held[producer] : undefined;
+  if (holding === undefined || typeof seq !== "number") return trigger;
   // Keep the last match (sequence numbers wrap after 2^32 events).
-  let found = -1;
+  let found: Uint8Array | undefined;
+  let foundAt = -1;
   let foundEnd = 0;
-  for (let at = 0, i = 0; at + 4 <= u8.length; i++) {
-    const content = contentLength(view.getUint32(at, true));
-    if (content < MIN_HEADER_BYTES || at + content > u8.length) break;
-    if (capture.seqs[i] === seq >>> 0) {
-      found = at;
-      foundEnd = at + content;
+  for (const run of holding.runs) {
+    const u8 = run.records;
+    const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+    for (let at = 0, i = 0; at + 4 <= u8.length; i++) {
+      const content = contentLength(view.getUint32(at, true));
+      if (content < MIN_HEADER_BYTES || at + content > u8.length) break;
+      if (run.seqs[i] === seq >>> 0) {
+        found = u8;
+        foundAt = at;
+        foundEnd = at + content;
+      }
+      at += alignedLength(content);
     }
-    at += alignedLength(content);
   }
-  if (found < 0) return trigger;
+  if (found === undefined) return trigger;
   try {
     const reader = new ValueReader(
       new DictionaryReader(producers[producer as number].dictionary),
     );
     const record = decodeEvent(
       reader,
-      u8,
       found,
+      foundAt,
       foundEnd,
       service,
       seq >>> 0,
-      capture.timeBase,
+      holding.timeBase,
     );
     return {
       ...trigger,

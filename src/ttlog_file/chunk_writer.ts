@@ -16,22 +16,24 @@
  * @module
  */
 
-import { encodeLz4Frame } from "../codec/lz4_frame.ts";
+import {
+  encodeLz4Frame,
+  encodeLz4FrameInto,
+  lz4FrameBound,
+} from "../codec/lz4_frame.ts";
 import { gzipSync } from "../codec/gzip.ts";
 import { xxhash32 } from "../codec/xxhash32.ts";
 import { TtlogConfigError } from "../errors.ts";
+import { ColumnScratch, toColumns } from "./columns_writer.ts";
 import {
   alignedLength,
   contentLength,
   eventHeader,
   KIND_EVENT,
-  LEVEL_AT,
   MIN_HEADER_BYTES,
-  putVarint,
   readHeader,
   recordKind,
   recordWord,
-  TIME_FLOAT,
 } from "../ring/ring.ts";
 import {
   CHUNK_HEADER_BYTES,
@@ -101,6 +103,27 @@ export function encodeChunk(
   compression: TtlogCompression,
   flags: number = payloadFlags.get(payload) ?? 0,
 ): Uint8Array {
+  const chunk = frameChunk(kind, payload, compression, flags, false);
+  if (compression === "none") return chunk;
+  return compression === "lz4"
+    // The chunk ends with its own xxHash32: no second one over the frame.
+    ? encodeLz4Frame(chunk, { contentChecksum: false })
+    : withLengthField(gzipSync(chunk));
+}
+
+/**
+ * Checks a chunk's parts and frames the payload (magic, version, kind,
+ * flags, length, checksum): in the payload's own buffer when it was built
+ * with room for that and the result is only read (compressed, or
+ * `transient`), else in a new array.
+ */
+function frameChunk(
+  kind: ChunkKind,
+  payload: Uint8Array,
+  compression: TtlogCompression,
+  flags: number,
+  transient: boolean,
+): Uint8Array {
   if (kind < ChunkKind.header || kind > ChunkKind.end || kind % 1 !== 0) {
     throw new TtlogConfigError(
       `encodeChunk: kind must be 1 (header), 2 (events), 3 (loss) or 4 (end), got ${kind}`,
@@ -127,8 +150,10 @@ export function encodeChunk(
   }
   const size = CHUNK_HEADER_BYTES + payload.length + CHUNK_TRAILER_BYTES;
   // An uncompressed chunk is returned, so it must not share the payload's
-  // buffer; a compressed one is only read, to compress it.
-  const inPlace = compression !== "none" && framable.has(payload) &&
+  // buffer unless the caller is done with it first; a compressed one is
+  // only read, to compress it.
+  const inPlace = (compression !== "none" || transient) &&
+    framable.has(payload) &&
     payload.byteOffset >= CHUNK_HEADER_BYTES &&
     payload.buffer.byteLength - payload.byteOffset >=
       payload.length + CHUNK_TRAILER_BYTES;
@@ -147,11 +172,7 @@ export function encodeChunk(
   writeU32(chunk, 8, payload.length);
   if (!inPlace) chunk.set(payload, CHUNK_HEADER_BYTES);
   writeU32(chunk, CHUNK_HEADER_BYTES + payload.length, xxhash32(payload));
-  if (compression === "none") return chunk;
-  return compression === "lz4"
-    // The chunk ends with its own xxHash32: no second one over the frame.
-    ? encodeLz4Frame(chunk, { contentChecksum: false })
-    : withLengthField(gzipSync(chunk));
+  return chunk;
 }
 
 /**
@@ -288,6 +309,95 @@ export function eventsChunk(
   records: RingRecords,
   options: EventsChunkOptions = {},
 ): Uint8Array {
+  const shaped = shapeEvents(producer, entries, records, options.layout);
+  // Room for the chunk's header and checksum around the payload.
+  const out = new Uint8Array(
+    new ArrayBuffer(CHUNK_HEADER_BYTES + shaped.size + CHUNK_TRAILER_BYTES),
+    CHUNK_HEADER_BYTES,
+    shaped.size,
+  );
+  shaped.write(out, 0);
+  framable.add(out);
+  payloadFlags.set(out, shaped.flags);
+  return out;
+}
+
+/**
+ * Encodes a snapshot's events chunks one after another into two buffers it
+ * reuses (the payload, and the compressed frame), so that a snapshot of a
+ * 64 MiB ring touches a chunk's worth of fresh memory instead of the whole
+ * ring's twice over: on a crash, the page faults of fresh memory cost as
+ * much as the work. Each chunk returned is valid until the next call.
+ */
+export class EventsChunkEncoder {
+  readonly #compression: TtlogCompression;
+  #payload: ArrayBuffer = new ArrayBuffer(0);
+  #frame: Uint8Array = new Uint8Array(0);
+  readonly #columns = new ColumnScratch();
+
+  /** @param compression The chunks' compression. */
+  constructor(compression: TtlogCompression) {
+    this.#compression = compression;
+  }
+
+  /**
+   * The events chunk of `records`, in the columns layout, framed and
+   * compressed: the bytes to append to the file, until the next call.
+   */
+  encode(
+    producer: number,
+    entries: readonly ChunkEntry[],
+    records: RingRecords,
+  ): Uint8Array {
+    const shaped = shapeEvents(
+      producer,
+      entries,
+      records,
+      "columns",
+      this.#columns,
+    );
+    const need = CHUNK_HEADER_BYTES + shaped.size + CHUNK_TRAILER_BYTES;
+    if (this.#payload.byteLength < need) {
+      this.#payload = new ArrayBuffer(need + (need >> 3));
+    }
+    const payload = new Uint8Array(
+      this.#payload,
+      CHUNK_HEADER_BYTES,
+      shaped.size,
+    );
+    shaped.write(payload, 0);
+    framable.add(payload);
+    const compression = this.#compression;
+    const chunk = frameChunk(
+      ChunkKind.events,
+      payload,
+      compression,
+      shaped.flags,
+      true,
+    );
+    if (compression !== "lz4") {
+      return compression === "none" ? chunk : withLengthField(gzipSync(chunk));
+    }
+    const options = { contentChecksum: false };
+    const bound = lz4FrameBound(chunk.length, options);
+    if (this.#frame.length < bound) {
+      this.#frame = new Uint8Array(bound + (bound >> 3));
+    }
+    return this.#frame.subarray(
+      0,
+      encodeLz4FrameInto(chunk, this.#frame, options),
+    );
+  }
+}
+
+/** Checks an events payload's parts and measures it in its layout. */
+function shapeEvents(
+  producer: number,
+  entries: readonly ChunkEntry[],
+  records: RingRecords,
+  layout: "columns" | "records" = "columns",
+  scratch?: ColumnScratch,
+): { size: number; flags: number; write(out: Uint8Array, at: number): void } {
   if (!isU32(producer)) {
     throw new TtlogConfigError(
       `eventsChunk: producer must be an integer from 0 to 2^32-1, got ${producer}`,
@@ -298,7 +408,6 @@ export function eventsChunk(
       `eventsChunk: records must be whole 4-byte aligned records, got ${records.records.length} bytes`,
     );
   }
-  const layout = options.layout ?? "columns";
   if (layout !== "columns" && layout !== "records") {
     throw new TtlogConfigError(
       `eventsChunk: layout must be "columns" or "records", got ${
@@ -316,250 +425,26 @@ export function eventsChunk(
     entriesSize += 12 + ((entry.payload.length + 3) & ~3);
   }
   const shaped = layout === "columns"
-    ? toColumns(records)
+    ? toColumns(records, scratch)
     : toFirstRecords(records);
-  const size = 8 + entriesSize + shaped.size;
-  // Room for the chunk's header and checksum around the payload.
-  const out = new Uint8Array(
-    new ArrayBuffer(CHUNK_HEADER_BYTES + size + CHUNK_TRAILER_BYTES),
-    CHUNK_HEADER_BYTES,
-    size,
-  );
-  framable.add(out);
-  writeU32(out, 0, producer);
-  writeU32(out, 4, entries.length);
-  let at = 8;
-  for (const entry of entries) {
-    writeU32(out, at, entry.id);
-    out[at + 4] = entry.kind;
-    writeU32(out, at + 8, entry.payload.length);
-    out.set(entry.payload, at + 12);
-    at += 12 + ((entry.payload.length + 3) & ~3);
-  }
-  shaped.write(out, at);
-  if (layout === "columns") payloadFlags.set(out, FLAG_COLUMNS);
-  return out;
-}
-
-/** Bytes of the columns section's fixed part: five u32 counts and sizes. */
-const COLUMNS_FIXED = 20;
-
-function varintSize(value: number): number {
-  if (value < 0x80) return 1;
-  if (value < 0x4000) return 2;
-  let size = 3;
-  for (value = Math.floor(value / 0x200000); value > 0; size++) {
-    value = Math.floor(value / 128);
-  }
-  return size;
-}
-
-/** The largest |time delta| written as a delta: 2|d|+1 stays a safe integer. */
-const MAX_TIME_DELTA = 2 ** 51;
-
-/**
- * The time column's code for `time` after `previous`: an even number 2d for
- * a delta d >= 0, an odd number 2|d|+1 (3 and up) for d < 0, or 1 when the
- * time follows raw (not an integer, -0, or too far from the previous one).
- */
-function timeCode(time: number, previous: number): number {
-  const delta = time - previous;
-  if (
-    Number.isInteger(time) && Number.isInteger(previous) &&
-    !(time === 0 && 1 / time < 0) &&
-    delta <= MAX_TIME_DELTA && delta >= -MAX_TIME_DELTA
-  ) return delta >= 0 ? 2 * delta : -2 * delta + 1;
-  return 1;
-}
-
-/** The zigzag code of a sequence number's distance from the expected one. */
-function seqCode(seq: number, previous: number): number {
-  const delta = (seq - previous - 1) | 0;
-  return ((delta << 1) ^ (delta >> 31)) >>> 0;
-}
-
-/**
- * The records as columns (docs/FORMAT.md, "Events, columns"), measured in a
- * first pass that also works out each record's codes; `write` lays them out
- * in a second one.
- */
-function toColumns(
-  records: RingRecords,
-): { size: number; write(out: Uint8Array, at: number): void } {
-  const bytes = records.records;
-  const end = bytes.length;
-  // Records are 4-byte aligned: read their first words as words (copy a
-  // misaligned view, never one from a ring).
-  const aligned = (bytes.byteOffset & 3) === 0 ? bytes : bytes.slice();
-  const words = new Int32Array(aligned.buffer, aligned.byteOffset, end >> 2);
-  let count = 0;
-  for (let at = 0; at < end; count++) {
-    const word = words[at >> 2];
-    const content = contentLength(word);
-    if (
-      recordKind(word) !== KIND_EVENT || content < MIN_HEADER_BYTES ||
-      alignedLength(content) > end - at
-    ) {
-      throw new TtlogConfigError(
-        `eventsChunk: the record at byte ${at} is not a whole event record (records must be copied whole from a ring, without pads)`,
-      );
-    }
-    at += alignedLength(content);
-  }
-  const seqs = records.seqs;
-  if (seqs.length !== count) {
-    throw new TtlogConfigError(
-      `eventsChunk: ${count} records need ${count} sequence numbers, got ${seqs.length}`,
-    );
-  }
-  const timeBase = records.timeBase;
-  const shapeOf = new Int32Array(count);
-  const seqCodes = new Uint32Array(count);
-  const timeCodes = new Float64Array(count);
-  // Per record: its header's length (at most 26), to find its body again.
-  const headerBytes = new Uint8Array(count);
-  const h = eventHeader();
-  // Shapes: (level, target id, site id), numbered as first seen; found
-  // through a small cache by site id, then a map.
-  const shapeKeys = new Map<string, number>();
-  const siteCache = new Int32Array(1024).fill(-1);
-  const levelTargets: number[] = [];
-  const sites: number[] = [];
-  let streamSizes = new Float64Array(64);
-  let shapeColumn = 0;
-  let seqColumn = 0;
-  let timeColumn = 0;
-  let previousSeq = 0xffffffff;
-  let previousTime = 0;
-  for (let i = 0, at = 0; i < count; i++) {
-    const content = contentLength(words[at >> 2]);
-    const flags = bytes[at + LEVEL_AT];
-    const targetId = bytes[at + LEVEL_AT + 1];
-    const siteId = bytes[at + LEVEL_AT + 2];
-    let levelTarget: number;
-    let site: number;
-    let time: number;
-    let header: number;
-    if (
-      (flags & TIME_FLOAT) === 0 && targetId < 0x80 && siteId < 0x80 &&
-      content - LEVEL_AT - 3 <= 0xffffff - RECORD_HEADER_BYTES
-    ) {
-      // The usual header: 1-byte ids, a compact time.
-      levelTarget = (flags & 7) | (targetId << 8);
-      site = siteId;
-      time = timeBase + (flags >>> 4) * 4294967296 +
-        (words[(at >> 2) + 1] >>> 0);
-      header = LEVEL_AT + 3;
-    } else {
-      if (
-        !readHeader(bytes, at, at + content, timeBase, h) ||
-        at + content - h.body > 0xffffff - RECORD_HEADER_BYTES
-      ) {
-        throw new TtlogConfigError(
-          `eventsChunk: the header of the record at byte ${at} does not fit it`,
-        );
-      }
-      levelTarget = (h.level | (h.targetId << 8)) >>> 0;
-      site = h.siteId;
-      time = h.time;
-      header = h.body - at;
-    }
-    headerBytes[i] = header;
-    let shape = siteCache[site & 1023];
-    if (
-      shape < 0 || levelTargets[shape] !== levelTarget || sites[shape] !== site
-    ) {
-      const key = `${levelTarget}:${site}`;
-      shape = shapeKeys.get(key) ?? -1;
-      if (shape < 0) {
-        shape = sites.length;
-        shapeKeys.set(key, shape);
-        levelTargets.push(levelTarget);
-        sites.push(site);
-        if (shape === streamSizes.length) {
-          const grown = new Float64Array(shape * 2);
-          grown.set(streamSizes);
-          streamSizes = grown;
-        }
-      }
-      siteCache[site & 1023] = shape;
-    }
-    shapeOf[i] = shape;
-    shapeColumn += shape < 0x80 ? 1 : varintSize(shape);
-    const seq = seqs[i] >>> 0;
-    const seqValue = seqCode(seq, previousSeq);
-    seqCodes[i] = seqValue;
-    seqColumn += seqValue < 0x80 ? 1 : varintSize(seqValue);
-    previousSeq = seq;
-    const code = timeCode(time, previousTime);
-    timeCodes[i] = code;
-    timeColumn += code < 0x80 ? (code === 1 ? 9 : 1) : varintSize(code);
-    previousTime = time;
-    const body = content - header;
-    streamSizes[shape] += (body < 0x80 ? 1 : varintSize(body)) + body;
-    at += alignedLength(content);
-  }
-  const shapes = sites.length;
-  let size = COLUMNS_FIXED + shapeColumn + seqColumn + timeColumn;
-  for (let shape = 0; shape < shapes; shape++) {
-    size += 1 + varintSize(levelTargets[shape] >>> 8) +
-      varintSize(sites[shape]) + varintSize(streamSizes[shape]) +
-      streamSizes[shape];
-  }
   return {
-    size,
+    size: 8 + entriesSize + shaped.size,
+    flags: layout === "columns" ? FLAG_COLUMNS : 0,
     write(out: Uint8Array, start: number): void {
-      writeU32(out, start, count);
-      writeU32(out, start + 4, shapes);
-      writeU32(out, start + 8, shapeColumn);
-      writeU32(out, start + 12, seqColumn);
-      writeU32(out, start + 16, timeColumn);
-      let at = start + COLUMNS_FIXED;
-      for (let shape = 0; shape < shapes; shape++) {
-        out[at++] = levelTargets[shape] & 0xff;
-        at = putVarint(out, at, levelTargets[shape] >>> 8);
-        at = putVarint(out, at, sites[shape]);
-        at = putVarint(out, at, streamSizes[shape]);
+      writeU32(out, start, producer);
+      writeU32(out, start + 4, entries.length);
+      let at = start + 8;
+      for (const entry of entries) {
+        writeU32(out, at, entry.id);
+        out[at + 4] = entry.kind;
+        out[at + 5] = out[at + 6] = out[at + 7] = 0;
+        writeU32(out, at + 8, entry.payload.length);
+        out.set(entry.payload, at + 12);
+        const end = at + 12 + entry.payload.length;
+        at += 12 + ((entry.payload.length + 3) & ~3);
+        out.fill(0, end, at);
       }
-      let shapeAt = at;
-      let seqAt = shapeAt + shapeColumn;
-      let timeAt = seqAt + seqColumn;
-      const streams = new Float64Array(shapes);
-      let streamAt = timeAt + timeColumn;
-      for (let shape = 0; shape < shapes; shape++) {
-        streams[shape] = streamAt;
-        streamAt += streamSizes[shape];
-      }
-      const outView = new DataView(out.buffer, out.byteOffset, out.length);
-      for (let i = 0, from = 0; i < count; i++) {
-        const content = contentLength(words[from >> 2]);
-        const shape = shapeOf[i];
-        if (shape < 0x80) out[shapeAt++] = shape;
-        else shapeAt = putVarint(out, shapeAt, shape);
-        const seqValue = seqCodes[i];
-        if (seqValue < 0x80) out[seqAt++] = seqValue;
-        else seqAt = putVarint(out, seqAt, seqValue);
-        const code = timeCodes[i];
-        if (code < 0x80) out[timeAt++] = code;
-        else timeAt = putVarint(out, timeAt, code);
-        if (code === 1) {
-          // Raw: read the header again (the float64 forms are rare).
-          readHeader(bytes, from, from + content, timeBase, h);
-          outView.setFloat64(timeAt, h.time, true);
-          timeAt += 8;
-        }
-        const bodyStart = from + headerBytes[i];
-        const body = content - headerBytes[i];
-        let p = streams[shape];
-        if (body < 0x80) out[p++] = body;
-        else p = putVarint(out, p, body);
-        if (body < 64) {
-          for (let k = 0; k < body; k++) out[p + k] = bytes[bodyStart + k];
-        } else out.set(bytes.subarray(bodyStart, bodyStart + body), p);
-        p += body;
-        streams[shape] = p;
-        from += alignedLength(content);
-      }
+      shaped.write(out, at);
     },
   };
 }
